@@ -1,0 +1,424 @@
+"""Question understanding: a question (plus conversation state) -> an :class:`Intent`.
+
+Runs before retrieval and decides the route:
+
+* ``task``     task numbers in any form (第32项, 第三十二条, 任务32, 32号任务, task 32);
+* ``section`` / ``part``  （八）, 第四部分, or the words of a section title plus a structural cue;
+* ``unit``     a unit's complete task list (registry names and abbreviations), 牵头 vs 参与;
+* ``deadline`` "2028年底要完成什么" -> every target dated that year;
+* ``topic``    everything else goes to retrieval, with flags for who/lead/target questions.
+
+It also collects the evidence used to refuse: questions asking for specifics the plan never
+states (fees, prices, points values, eligibility rules) and topics whose words do not occur in
+the document at all. Pure functions over plain data; no retrieval here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .document import NUMERALS, Document, numeral_to_int
+from .text import fold
+
+# --- cues ----------------------------------------------------------------------------------
+
+_WHO = re.compile(
+    r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|什么部门|什么单位|哪个机构|哪些机构|归口|主管|责任单位|负责单位|"
+    r"负责部门|由哪|who|which (?:department|unit|agency|body|bodies|departments|units|agencies)|responsible",
+    re.I,
+)
+_LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|\blead(?:s|ing)?\b", re.I)
+_CO = re.compile(r"参与|配合|协同|协助|参加|co-?responsible|support(?:ing)?\b", re.I)
+_LIST = re.compile(
+    r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|清单|有哪些|"
+    r"多少项|几项|多少个任务|全部|所有|还负责|还管|涉及哪些|涉及什么|\btasks?\b|what (?:does|do|is|are)",
+    re.I,
+)
+_TARGET = re.compile(
+    r"目标|指标|多少|几个|几张|完成什么|要求|达到|比例|百分之|期限|截止|什么时候|何时|哪年|年底|"
+    r"\btargets?\b|\bgoals?\b|how (?:many|much|far)|\bwhen\b|deadline|\bby 20\d\d",
+    re.I,
+)
+_STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
+# Specifics the plan never states: amounts of money, scores, eligibility and procedures.
+_SPECIFICS = re.compile(
+    r"多少钱|几块钱|费用|收费|价格|票价|房价|租金|房租|工资|薪资|薪酬|月薪|养老金|退休金|标准是多少|补贴多少|补贴标准|"
+    r"补贴金额|补多少|金额|多少分|几分|加多少|分值|分数线|什么条件|哪些条件|啥条件|条件是什么|资格|门槛|"
+    r"怎么申请|如何申请|申请流程|怎样申请|怎么办理|如何办理|办理流程|去哪办|哪里办|在哪办|手续|需要什么材料|"
+    r"电话|热线|地址|网址|官网|报名|罚款|处罚标准|利率|贷款额度|"
+    r"\bfees?\b|\bprices?\b|\bcosts?\b|how much money|\brent\b|\bsalar|\bwages?\b|eligib|\bapply\b|"
+    r"\bapplication\b|\bpoints?\b|phone number|\baddress\b",
+    re.I,
+)
+_DEADLINE_Q = re.compile(r"(?:到|在|截至|截止到?|by\s*(?:the\s*end\s*of\s*)?)?\s*(20\d\d)\s*(?:年底|年末|年前|年|\b)", re.I)
+
+# Task numbers: 第32项 / 第三十二条 / 任务32 / 32号任务 / 第85 / task 32 / #32
+_CN = f"[{NUMERALS}]+"
+_TASK_FORMS = [
+    re.compile(rf"第\s*(\d{{1,3}}|{_CN})\s*(?:项|条|号|个任务|项任务|条任务)"),
+    re.compile(r"(?:任务|事项)\s*(?:第\s*)?(\d{1,3})(?!\d|\s*(?:年|公里|万|个|%|号线))"),
+    re.compile(r"(\d{1,3})\s*号?\s*任务"),
+    re.compile(r"\b(?:task|item)s?\s*(?:no\.?|number|#)?\s*(\d{1,3})\b", re.I),
+    re.compile(r"#\s*(\d{1,3})\b"),
+    re.compile(r"第\s*(\d{1,3})(?=\s*(?:[和、及与跟,，]|$|[?？。!！]|呢|吗|是|讲|说|写|的内容|谁))"),
+]
+_SECTION_FORMS = [
+    re.compile(rf"[（(]\s*({_CN})\s*[）)]"),
+    re.compile(rf"第\s*({_CN}|\d{{1,2}})\s*(?:节|章|小节)"),
+    re.compile(r"\bsection\s*(\d{1,2})\b", re.I),
+]
+_PART_FORMS = [
+    re.compile(rf"第\s*({_CN}|\d)\s*(?:部分|大部分|篇|板块)"),
+    re.compile(rf"(?:^|[^（(])\b({_CN})\s*、"),
+    re.compile(r"\bpart\s*(\d)\b", re.I),
+]
+_ORDINAL = re.compile(
+    rf"第\s*({_CN}|\d{{1,2}})\s*(?:个|条|项)?\s*(?:呢|是|的|$|[?？])|^\s*(?:the\s*)?(first|second|third|fourth|fifth)\b", re.I
+)
+_EN_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_PRONOUN = re.compile(
+    r"它|它们|他们|她|这条|那条|这项|那项|该项|该任务|这个任务|那个任务|上面|上述|刚才|前面|其中|这个单位|该单位|这个部门|"
+    r"这些|那这|^那|^那么|还有呢|^\s*(?:and|what about|how about)\b|\b(?:it|its|they|their|them|this task|that task)\b",
+    re.I,
+)
+_NO_WORDS = re.compile(r"[\W_]+", re.UNICODE)
+_TAGS = re.compile(r"<[^>]*>")
+# Question scaffolding removed before judging whether the topic occurs in the document.
+_SCAFFOLD = re.compile(
+    r"请问|请|一下|我想|想知道|知道|问问|能否|可以|告诉我|帮我|查查|查一下|谁来|谁|负责|牵头|哪个|哪些|哪家|什么|啥|"
+    r"部门|单位|机构|任务|工作|事情|事项|方面|相关|有关|关于|具体|主要|需要|要|应该|应当|的|了|吗|呢|啊|呀|吧|是|在|和|与|"
+    r"及|或|还|也|都|由|归|管|对|把|被|给|这|那|它|该|个|项|条|有|没有|几|多少|目标|指标|要求|怎么|如何|为什么|"
+    r"文件|方案|分工|规定|提到|说|讲|写|上海|我市|本市|全市|市里|我们|我|你|计划|行动|推进|开展|实施|加强|建设|"
+    r"完成|做|干|搞|情况|内容|措施|政策|问题",
+)
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a question asks, before retrieval."""
+
+    route: str  # task | section | part | unit | deadline | topic
+    question: str  # the question as asked (cleaned of markup)
+    query: str  # text to retrieve with: topic words + glossary expansions + spelling fixes
+    tasks: tuple[int, ...] = ()
+    section: int | None = None
+    part: int | None = None
+    units: tuple[str, ...] = ()
+    role: str = "any"  # any | lead | co
+    asks_who: bool = False
+    asks_lead: bool = False
+    asks_target: bool = False
+    year: int | None = None
+    english: bool = False
+    specifics: str = ""  # the refusal cue found (fee, price, eligibility ...), if any
+    uncovered: tuple[str, ...] = ()  # topic words that occur nowhere in the document
+    corrections: tuple[tuple[str, str], ...] = ()  # (typed, document form)
+    followup: str = ""  # how the question leaned on the conversation, if it did
+    notes: dict[str, object] = field(default_factory=dict, compare=False)
+
+
+def is_english(text: str) -> bool:
+    letters = sum(1 for c in text if c.isascii() and c.isalpha())
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return letters >= 3 and letters > 2 * cjk
+
+
+def strip_markup(text: str) -> str:
+    """Remove HTML tags and control characters; keep the words."""
+    text = html.unescape(_TAGS.sub(" ", text))
+    return "".join(c for c in text if unicodedata.category(c)[0] != "C" or c in "\n\t").strip()
+
+
+def has_words(text: str) -> bool:
+    """True if the text has at least one letter, digit or CJK character."""
+    return any(c.isalnum() for c in text)
+
+
+def _to_int(token: str) -> int | None:
+    try:
+        return int(token) if token.isdigit() else numeral_to_int(token)
+    except ValueError:
+        return None
+
+
+def find_task_numbers(text: str) -> list[int]:
+    """Task numbers referred to in the text, in order, deduplicated (years are never tasks)."""
+    found: list[tuple[int, int]] = []
+    for pattern in _TASK_FORMS:
+        for m in pattern.finditer(text):
+            n = _to_int(m.group(1))
+            if n is not None and 1 <= n <= 999:
+                found.append((m.start(), n))
+    # 第32和33项 / 任务32、33: numbers chained after a match
+    for m in re.finditer(r"第?\s*(\d{1,3})\s*(?:[、,，和及与]\s*(?:第\s*)?(\d{1,3}))+\s*(?:项|条|号)", text):
+        for part in re.findall(r"\d{1,3}", m.group(0)):
+            found.append((m.start(), int(part)))
+    return list(dict.fromkeys(n for _, n in sorted(found)))
+
+
+def find_sections(text: str, document: Document) -> list[int]:
+    out: list[int] = []
+    for pattern in _SECTION_FORMS:
+        for m in pattern.finditer(text):
+            n = _to_int(m.group(1))
+            if n and document.section(n):
+                out.append(n)
+    return list(dict.fromkeys(out))
+
+
+def find_parts(text: str, document: Document) -> list[int]:
+    out: list[int] = []
+    for pattern in _PART_FORMS:
+        for m in pattern.finditer(text):
+            n = _to_int(m.group(1))
+            if n and document.part(n):
+                out.append(n)
+    return list(dict.fromkeys(out))
+
+
+def _core(title: str) -> str:
+    """A section/part title without its generic leading verb (建设品质宜居城市 -> 品质宜居城市)."""
+    return re.sub(r"^(实施|建设|完善|健全|优化|保障|扩大|发挥|增强|着力推动|分类推进|织密|打造|形成|强化|率先打造)", "", title)
+
+
+def match_titles(text: str, document: Document) -> tuple[list[int], list[int]]:
+    """Sections and parts whose title words the text quotes (at least 4 characters of the core)."""
+    folded = fold(text)
+    sections = [s.no for s in document.sections if _quotes(folded, fold(_core(s.title)))]
+    parts = [p.no for p in document.parts if _quotes(folded, fold(_core(p.title)))]
+    return sections, parts
+
+
+def _quotes(text: str, core: str) -> bool:
+    if len(core) < 4:
+        return core in text
+    need = max(4, int(len(core) * 0.6 + 0.5))
+    return any(core[i : i + need] in text for i in range(len(core) - need + 1))
+
+
+class Vocabulary:
+    """What the document says, for typo repair and "is this topic in the plan at all" checks."""
+
+    def __init__(self, document: Document, extra: list[str] | None = None) -> None:
+        texts = [t.text for t in document.tasks] + [s.title for s in document.sections]
+        texts += [p.title for p in document.parts] + list(document.units()) + list(extra or [])
+        self.text = fold("\n".join(texts))
+
+    @cached_property
+    def _wildcards(self) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for length in (3, 4):
+            for i in range(len(self.text) - length + 1):
+                window = self.text[i : i + length]
+                if not all("\u4e00" <= c <= "\u9fff" for c in window):
+                    continue
+                for j in range(length):
+                    keys.setdefault(window[:j] + "?" + window[j + 1 :], window)
+        return keys
+
+    def contains(self, term: str) -> bool:
+        return fold(term) in self.text
+
+    def repair(self, run: str) -> str | None:
+        """A document string one character away from a 3-4 character window of ``run``."""
+        for length in (4, 3):
+            for i in range(len(run) - length + 1):
+                window = run[i : i + length]
+                if window in self.text:
+                    continue
+                for j in range(length):
+                    hit = self._wildcards.get(window[:j] + "?" + window[j + 1 :])
+                    if hit:
+                        return run[:i] + hit + run[i + length :]
+        return None
+
+    def uncovered(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
+        """Topic words not in the document (after typo repair), and the repairs made."""
+        topic = _SCAFFOLD.sub(" ", fold(text))
+        missing: list[str] = []
+        fixes: list[tuple[str, str]] = []
+        for run in _CJK_RUN.findall(topic):
+            if run in self.text:
+                continue
+            fixed = self.repair(run)
+            if fixed and fixed != run:
+                fixes.append((run, fixed))
+                run = fixed
+            bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
+            covered = sum(1 for b in bigrams if b in self.text)
+            if covered / len(bigrams) < 0.5:
+                missing.append(run)
+        return missing, fixes
+
+
+# --- the router ------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What the router may lean on from earlier turns (see :mod:`assistant.conversation`)."""
+
+    tasks: tuple[int, ...] = ()  # tasks the previous answer cited, in order
+    units: tuple[str, ...] = ()  # units the previous answer was about (lead first)
+    intent: Intent | None = None
+
+
+def understand(
+    question: str,
+    document: Document,
+    registry: object,
+    glossary: object | None,
+    vocabulary: Vocabulary,
+    context: Context | None = None,
+) -> Intent:
+    """Route a (cleaned, non-empty) question. ``registry``/``glossary`` follow assistant.units/glossary."""
+    context = context or Context()
+    q = question.strip()
+    english = is_english(q)
+    role = "lead" if _LEAD.search(q) else ("co" if _CO.search(q) and not _WHO.search(q) else "any")
+    asks_who = bool(_WHO.search(q)) or (role == "lead" and not _LIST.search(q))
+    flags = {
+        "asks_who": asks_who,
+        "asks_lead": role == "lead",
+        "asks_target": bool(_TARGET.search(q)) and not _SPECIFICS.search(q),
+        "english": english,
+        "specifics": (m.group(0) if (m := _SPECIFICS.search(q)) else ""),
+    }
+
+    mentions = registry.resolve(q)  # type: ignore[attr-defined]
+    units = tuple(dict.fromkeys(m.unit for m in mentions))
+    residue = q
+    for m in sorted(mentions, key=lambda m: -m.start):
+        residue = residue[: m.start] + " " + residue[m.end :]
+
+    expansions = list(glossary.expand(q)) if glossary is not None else []  # type: ignore[attr-defined]
+    uncovered, fixes = ([], []) if english else vocabulary.uncovered(_glossary_residue(residue, glossary))
+    query = q
+    for typed, fixed in fixes:
+        query = fold(query).replace(typed, fixed)
+    if expansions:
+        query = query + " " + " ".join(expansions)
+    base = dict(
+        question=q,
+        query=query,
+        units=units,
+        role=role,
+        uncovered=tuple(uncovered),
+        corrections=tuple(fixes),
+        **flags,
+    )
+
+    # Follow-ups: an ordinal into the previous list, or a pronoun for the previous task/unit.
+    follow = _followup(q, residue, units, context, base)
+    if follow is not None:
+        return follow
+
+    tasks = find_task_numbers(q)
+    if tasks:
+        return Intent(route="task", tasks=tuple(tasks), **base)  # type: ignore[arg-type]
+    sections, parts = find_sections(q, document), find_parts(q, document)
+    if not sections and not parts and (_STRUCT.search(q) or (_LIST.search(q) and not units)):
+        sections, parts = match_titles(residue, document)
+        if sections and parts:
+            parts = []
+    if sections and not units:
+        return Intent(route="section", section=sections[0], **base)  # type: ignore[arg-type]
+    if parts and not units:
+        return Intent(route="part", part=parts[0], **base)  # type: ignore[arg-type]
+
+    topic_words = _topic_words(residue, english)
+    year = _year(q)
+    if year and not topic_words and not units:
+        return Intent(route="deadline", year=year, **base)  # type: ignore[arg-type]
+    if units and not topic_words and not flags["specifics"]:
+        return Intent(route="unit", **base)  # type: ignore[arg-type]
+    return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
+
+
+def _glossary_residue(text: str, glossary: object | None) -> str:
+    """The text with glossary shorthands removed (they are known topics, not unknown words)."""
+    if glossary is None:
+        return text
+    for shorthand, _ in glossary.matches(text):  # type: ignore[attr-defined]
+        text = re.sub(re.escape(shorthand), " ", text, flags=re.I)
+    return text
+
+
+_EN_STOP = frozenset(
+    ["a", "an", "the", "of", "for", "in", "on", "at", "to", "by", "is", "are", "was", "be", "which", "who", "whom", "whose", "what", "when", "where", "how", "many", "much", "does", "do", "did", "responsible", "lead", "leads", "leading", "task", "tasks", "item", "number", "plan", "shanghai", "city", "municipal", "government", "this", "that", "it", "its", "and", "or", "with", "about", "under", "list", "all", "any", "please", "tell", "me", "show", "units", "unit", "department", "departments", "agency", "agencies", "body", "bodies", "goal", "goals", "target", "targets", "deadline", "section", "part", "there", "their", "they", "them", "has", "have", "will", "should", "must"]
+)
+
+
+def _topic_words(residue: str, english: bool) -> list[str]:
+    """Content words left once question scaffolding, units, years and cue words are removed."""
+    text = _DEADLINE_Q.sub(" ", residue)
+    for cue in (_WHO, _LEAD, _CO, _LIST, _TARGET, _STRUCT):
+        text = cue.sub(" ", text)
+    if english:
+        return [w for w in re.findall(r"[a-z][a-z\-]+", text.lower()) if w not in _EN_STOP and len(w) > 2]
+    return _CJK_RUN.findall(_SCAFFOLD.sub(" ", fold(text)))
+
+
+def _year(text: str) -> int | None:
+    m = _DEADLINE_Q.search(text)
+    return int(m.group(1)) if m else None
+
+
+def _ordinal(text: str) -> int | None:
+    m = _ORDINAL.search(text)
+    if not m:
+        return None
+    if m.group(2):
+        return _EN_ORD[m.group(2).lower()]
+    return _to_int(m.group(1))
+
+
+def _followup(q: str, residue: str, units: tuple[str, ...], context: Context, base: dict[str, object]) -> Intent | None:
+    previous = context.intent
+    if previous is None or not (context.tasks or context.units):
+        return None
+    short = len(fold(q)) <= 12
+    ordinal = _ordinal(q)
+    if ordinal and short and len(context.tasks) > 1 and ordinal <= len(context.tasks) and not units:
+        carried = {**base, **_carry(previous, base)}
+        return Intent(route="task", tasks=(context.tasks[ordinal - 1],), followup="ordinal", **carried)  # type: ignore[arg-type]
+    if not _PRONOUN.search(q):
+        return None
+    english = bool(base["english"])
+    topic = _topic_words(residue, english)
+    if units:  # 那人社局呢? -> same question about another unit
+        if short and not topic:
+            carried = {**base, **_carry(previous, base)}
+            return Intent(route="unit", followup="new-unit", **carried)  # type: ignore[arg-type]
+        return None
+    wants_list = bool(_LIST.search(q)) and not base["asks_target"]
+    if wants_list and context.units and (re.search(r"它|他们|该单位|这个单位|这个部门|\b(?:it|they)\b", q, re.I)):
+        unit = context.units[0]
+        return Intent(route="unit", followup="pronoun-unit", **{**base, "units": (unit,)})  # type: ignore[arg-type]
+    if topic and not short:
+        return None
+    if topic and re.match(r"^\s*(?:那|那么|and|what about|how about)?\s*.+(?:呢|\?|？)?\s*$", q, re.I) and short:
+        carried = {**base, **_carry(previous, base)}
+        return Intent(route="topic", followup="new-topic", **carried)  # type: ignore[arg-type]
+    if context.tasks:
+        tasks = context.tasks[:1] if (base["asks_who"] or base["asks_lead"]) else context.tasks
+        if base["asks_target"] and len(context.tasks) > 1:
+            tasks = context.tasks
+        return Intent(route="task", tasks=tuple(tasks), followup="pronoun-task", **base)  # type: ignore[arg-type]
+    return None
+
+
+def _carry(previous: Intent, base: dict[str, object]) -> dict[str, object]:
+    """Flags of the previous question that a bare "那X呢?" keeps."""
+    return {
+        "asks_who": previous.asks_who or bool(base["asks_who"]),
+        "asks_lead": previous.asks_lead or bool(base["asks_lead"]),
+        "asks_target": previous.asks_target or bool(base["asks_target"]),
+        "role": previous.role if base["role"] == "any" else base["role"],
+        "specifics": base["specifics"] or previous.specifics,
+    }
