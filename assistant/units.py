@@ -1,0 +1,313 @@
+"""Unit names: the registry of responsible units (责任单位) and how text names them.
+
+The registry is data (``assistant/data/units.toml``); this module loads and validates it and
+finds unit mentions in questions and task texts.
+
+Matching rules (:class:`PhraseMatcher`, shared with :mod:`assistant.glossary`):
+
+* Chinese phrases match on :func:`assistant.text.fold`\\ ed text; offsets map back to the
+  original text.
+* ASCII phrases (English names, ``DRC``) match case-insensitively on word boundaries, with any
+  run of whitespace between their words.
+* Longest match first, non-overlapping. Exclusions (``not_units``) take part in the contest and
+  are then dropped, so ``崇明`` inside ``崇明世界级生态岛`` is not a unit mention.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from .errors import RegistryError
+from .text import fold
+
+KINDS = ("municipal", "district", "zone", "central", "collective")
+COVERS = ("district", "municipal")
+_UNIT_KEYS = {"name", "kind", "english", "aliases", "english_aliases", "covers"}
+_REQUIRED = ("name", "kind", "english", "aliases")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One responsible unit. ``aliases`` excludes the canonical ``name``."""
+
+    name: str
+    kind: str
+    english: str
+    aliases: tuple[str, ...]
+    english_aliases: tuple[str, ...]
+    covers: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A unit named in a text: ``text[start:end]`` is the alias as written there."""
+
+    unit: str
+    alias: str
+    start: int
+    end: int
+
+
+# --- phrase matching --------------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+_WORD_CHAR = "a-z0-9"
+
+
+def _is_ascii_phrase(phrase: str) -> bool:
+    return phrase.isascii()
+
+
+def _key(phrase: str) -> str:
+    """Lookup key of a name or phrase (the same for Chinese and English)."""
+    return fold(phrase)
+
+
+def _normalise_with_offsets(text: str, keep_spaces: bool) -> tuple[str, list[int]]:
+    """NFKC + lower case, char by char, with the original index of every output char.
+
+    ``keep_spaces=False`` drops whitespace (the :func:`fold` form); ``True`` turns each
+    whitespace char into one space (the form English phrases match on).
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        norm = unicodedata.normalize("NFKC", ch).lower()
+        for c in norm:
+            if c.isspace():
+                if not keep_spaces:
+                    continue
+                c = " "
+            out.append(c)
+            origin.append(i)
+    return "".join(out), origin
+
+
+class PhraseMatcher(Generic[T]):
+    """Finds phrases in text, longest first and non-overlapping.
+
+    ``phrases`` maps a phrase to its payload; a payload of ``None`` marks an exclusion: it can
+    win a span but is never reported.
+    """
+
+    def __init__(self, phrases: Mapping[str, T | None]) -> None:
+        self._cjk: list[tuple[str, str, T | None]] = []
+        self._ascii: list[tuple[re.Pattern[str], str, int, T | None]] = []
+        for phrase, payload in phrases.items():
+            key = _key(phrase)
+            if not key:
+                continue
+            if _is_ascii_phrase(phrase):
+                body = r"\s+".join(re.escape(w) for w in phrase.lower().split())
+                pattern = re.compile(rf"(?<![{_WORD_CHAR}]){body}(?![{_WORD_CHAR}])")
+                self._ascii.append((pattern, phrase, len(key), payload))
+            else:
+                self._cjk.append((key, phrase, payload))
+
+    def find(self, text: str) -> list[tuple[str, T, int, int]]:
+        """``(phrase, payload, start, end)`` for every reported match, in text order."""
+        candidates: list[tuple[int, int, int, str, T | None]] = []  # (length, start, end, ...)
+        if self._cjk:
+            folded, origin = _normalise_with_offsets(text, keep_spaces=False)
+            for key, phrase, payload in self._cjk:
+                at = folded.find(key)
+                while at != -1:
+                    start, end = origin[at], origin[at + len(key) - 1] + 1
+                    candidates.append((len(key), start, end, phrase, payload))
+                    at = folded.find(key, at + 1)
+        if self._ascii:
+            spaced, origin = _normalise_with_offsets(text, keep_spaces=True)
+            for pattern, phrase, length, payload in self._ascii:
+                for m in pattern.finditer(spaced):
+                    start, end = origin[m.start()], origin[m.end() - 1] + 1
+                    candidates.append((length, start, end, phrase, payload))
+        candidates.sort(key=lambda c: (-c[0], c[1]))
+        taken = [False] * len(text)
+        found: list[tuple[str, T, int, int]] = []
+        for _, start, end, phrase, payload in candidates:
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = [True] * (end - start)
+            if payload is not None:
+                found.append((phrase, payload, start, end))
+        found.sort(key=lambda f: f[2])
+        return found
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+
+class Registry:
+    """The unit registry: look up, resolve and group responsible units."""
+
+    def __init__(self, units: Iterable[Unit], not_units: Iterable[str] = (), source: str = "单位名录") -> None:
+        self.units: tuple[Unit, ...] = tuple(units)
+        self.not_units: tuple[str, ...] = tuple(not_units)
+        self.source = source
+        self._by_name: dict[str, Unit] = {}
+        self._by_key: dict[str, Unit] = {}
+        for unit in self.units:
+            if unit.name in self._by_name:
+                raise RegistryError(f"{source}：单位“{unit.name}”登记了两次")
+            self._by_name[unit.name] = unit
+            for alias in (unit.name, unit.english, *unit.aliases, *unit.english_aliases):
+                key = _key(alias)
+                if len(key) < 2:
+                    raise RegistryError(f"{source}：单位“{unit.name}”的别名“{alias}”太短（至少两个字符）")
+                other = self._by_key.get(key)
+                if other is not None:
+                    where = "重复登记" if other is unit else f"已属于“{other.name}”"
+                    raise RegistryError(f"{source}：单位“{unit.name}”的别名“{alias}”{where}")
+                self._by_key[key] = unit
+        for phrase in self.not_units:
+            if not phrase.strip():
+                raise RegistryError(f"{source}：not_units 中有空字符串")
+            if (owner := self._by_key.get(_key(phrase))) is not None:
+                raise RegistryError(f"{source}：not_units 中的“{phrase}”是单位“{owner.name}”的名称或别名")
+        phrases: dict[str, Unit | None] = {}
+        for unit in self.units:
+            for alias in (unit.name, unit.english, *unit.aliases, *unit.english_aliases):
+                phrases[alias] = unit
+        phrases.update(dict.fromkeys(self.not_units))
+        self._matcher: PhraseMatcher[Unit] = PhraseMatcher(phrases)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Registry:
+        """Load a registry TOML; without ``path`` the bundled one (cached)."""
+        if path is None:
+            return _default_registry()
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise RegistryError(f"无法读取单位名录 {path}：{exc.strerror or exc}") from None
+        return cls.from_toml(data, str(path))
+
+    @classmethod
+    def from_toml(cls, data: bytes | str, source: str = "单位名录") -> Registry:
+        """Parse and validate registry TOML text."""
+        return cls(*_parse_units(_read_toml(data, source), source), source=source)
+
+    # --- lookups ---
+
+    def get(self, name: str) -> Unit | None:
+        """The unit with this canonical name, alias or English name (``None`` if unknown)."""
+        return self._by_name.get(name) or self._by_key.get(_key(name))
+
+    def english(self, name: str) -> str | None:
+        unit = self.get(name)
+        return unit.english if unit else None
+
+    def resolve(self, text: str) -> list[Mention]:
+        """All unit mentions in ``text``, longest match first, non-overlapping, in text order."""
+        return [Mention(unit.name, text[start:end], start, end) for _, unit, start, end in self._matcher.find(text)]
+
+    def units_in(self, text: str) -> list[str]:
+        """Canonical names of the units ``text`` mentions, deduplicated, in text order."""
+        return list(dict.fromkeys(m.unit for m in self.resolve(text)))
+
+    def collectives_for(self, name: str) -> list[str]:
+        """The collective units that include ``name`` (a district -> 各区人民政府, 各相关区人民政府)."""
+        unit = self.get(name)
+        if unit is None or unit.kind not in COVERS:
+            return []
+        return [u.name for u in self.units if u.kind == "collective" and u.covers == unit.kind]
+
+    def check_against(self, document_units: Iterable[str]) -> None:
+        """Raise :class:`RegistryError` unless every unit the document names is registered under that name."""
+        problems: list[str] = []
+        for name in dict.fromkeys(document_units):
+            if name in self._by_name:
+                continue
+            other = self.get(name)
+            problems.append(f"“{name}”（只登记为“{other.name}”的别名）" if other else f"“{name}”")
+        if problems:
+            raise RegistryError(f"{self.source}缺少文档中的责任单位：{'、'.join(problems)}")
+
+
+@functools.cache
+def _default_registry() -> Registry:
+    resource = resources.files("assistant") / "data" / "units.toml"
+    try:
+        data = resource.read_bytes()
+    except OSError as exc:
+        raise RegistryError(f"无法读取内置单位名录：{exc}") from None
+    return Registry.from_toml(data, "内置单位名录 units.toml")
+
+
+# --- TOML validation --------------------------------------------------------------------------
+
+
+def _read_toml(data: bytes | str, source: str) -> dict[str, Any]:
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{source} 不是有效的TOML：{exc}") from None
+
+
+def string_list(value: object, what: str, source: str) -> tuple[str, ...]:
+    """A TOML list of non-empty strings, or :class:`RegistryError` naming ``what``."""
+    if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+        raise RegistryError(f"{source}：{what}必须是非空字符串的列表")
+    return tuple(x.strip() for x in value)
+
+
+def _parse_units(data: dict[str, Any], source: str) -> tuple[list[Unit], tuple[str, ...]]:
+    unknown_top = set(data) - {"unit", "exclusions"}
+    if unknown_top:
+        raise RegistryError(f"{source}：未知的顶层键 {', '.join(sorted(unknown_top))}")
+    entries = data.get("unit")
+    if not isinstance(entries, list) or not entries:
+        raise RegistryError(f"{source}：没有任何 [[unit]] 条目")
+    units = [_parse_unit(entry, i, source) for i, entry in enumerate(entries, start=1)]
+    exclusions = data.get("exclusions", {})
+    if not isinstance(exclusions, dict) or set(exclusions) - {"not_units"}:
+        raise RegistryError(f"{source}：[exclusions] 只能包含 not_units 列表")
+    not_units = string_list(exclusions.get("not_units", []), "[exclusions] not_units ", source)
+    return units, not_units
+
+
+def _parse_unit(entry: object, i: int, source: str) -> Unit:
+    if not isinstance(entry, dict):
+        raise RegistryError(f"{source}：第{i}个 [[unit]] 不是表")
+    label = f"第{i}个 [[unit]]（{entry.get('name', '无名称')}）"
+    unknown = set(entry) - _UNIT_KEYS
+    if unknown:
+        raise RegistryError(f"{source}：{label}有未知字段 {', '.join(sorted(unknown))}")
+    missing = [k for k in _REQUIRED if k not in entry]
+    if missing:
+        raise RegistryError(f"{source}：{label}缺少字段 {', '.join(missing)}")
+    for key in ("name", "kind", "english"):
+        if not isinstance(entry[key], str) or not entry[key].strip():
+            raise RegistryError(f"{source}：{label}的 {key} 必须是非空字符串")
+    kind = entry["kind"]
+    if kind not in KINDS:
+        raise RegistryError(f"{source}：{label}的 kind“{kind}”未知（应为 {' | '.join(KINDS)}）")
+    covers = entry.get("covers")
+    if kind == "collective" and covers not in COVERS:
+        raise RegistryError(f"{source}：{label}是 collective，covers 必须是 {' 或 '.join(COVERS)}")
+    if kind != "collective" and covers is not None:
+        raise RegistryError(f"{source}：{label}不是 collective，不能有 covers")
+    english_aliases = string_list(entry.get("english_aliases", []), f"{label}的 english_aliases ", source)
+    non_ascii = [a for a in (entry["english"], *english_aliases) if not a.isascii()]
+    if non_ascii:
+        raise RegistryError(f"{source}：{label}的英文名称含非ASCII字符：{'、'.join(non_ascii)}")
+    return Unit(
+        name=entry["name"].strip(),
+        kind=kind,
+        english=entry["english"].strip(),
+        aliases=string_list(entry["aliases"], f"{label}的 aliases ", source),
+        english_aliases=english_aliases,
+        covers=covers,
+    )
