@@ -1,0 +1,121 @@
+"""Lexical search: BM25 (bm25s) over jieba tokens of ``fold()``-ed text.
+
+Tasks and questions are tokenised the same way: :func:`assistant.text.fold` (NFKC, lower case, no
+whitespace), then jieba in search mode (long words plus their shorter dictionary words), minus
+punctuation and a handful of function words. The document's own vocabulary — every unit name and
+every quoted term (“一网通办”) — is added to a private jieba dictionary so that 责任单位 names stay
+whole tokens. Single Chinese characters are dropped: they match almost everything.
+
+The index is built in memory from the parsed :class:`Document` (85 tasks: a few milliseconds); the
+jieba dictionary loads once per process (~0.6 s), on first use.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from .document import Document, Task
+from .text import fold
+
+_STOPWORDS_TEXT = """
+的 了 和 与 及 等 在 对 为 是 有 哪 哪个 哪些 什么 怎么 怎样 如何 吗 呢 吧 啊 个 项 条 这 那
+谁 负责 牵头 我 我们 你 请问 一下 关于 有关 相关 方面 工作 要求 任务 推进 推动 加快 加强
+进一步 是否 多少 of the a an and or to in for is what who which how
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+_TOKEN_OK = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
+
+_lock = threading.Lock()
+_tokenizer = None
+_added: set[str] = set()
+
+
+def _jieba():
+    """The process-wide private jieba tokenizer (dictionary loaded on first use)."""
+    global _tokenizer
+    with _lock:
+        if _tokenizer is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _tokenizer = tokenizer
+        return _tokenizer
+
+
+def add_words(words: Iterable[str]) -> None:
+    """Teach the tokenizer whole words (unit names, document terms); folded like all text."""
+    tokenizer = _jieba()
+    with _lock:
+        for word in words:
+            folded = fold(word)
+            if len(folded) >= 2 and folded not in _added:
+                tokenizer.add_word(folded, freq=200000)
+                _added.add(folded)
+
+
+def document_terms(document: Document) -> list[str]:
+    """Words the tokenizer should keep whole: unit names, their short forms and quoted terms."""
+    terms: list[str] = []
+    for unit in document.units():
+        terms.append(unit)
+        if unit.startswith("市") and len(unit) > 3:
+            terms.append(unit[1:])  # 住房城乡建设管理委 as well as 市住房城乡建设管理委
+    for task in document.tasks:
+        terms.extend(_QUOTED.findall(task.text))
+    return terms
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens of ``text`` (see module docstring)."""
+    tokens = []
+    for token in _jieba().cut_for_search(fold(text), HMM=True):
+        if token in STOPWORDS or not _TOKEN_OK.search(token):
+            continue
+        if len(token) == 1 and not token.isascii():
+            continue
+        tokens.append(token)
+    return tokens
+
+
+def task_text(task: Task) -> str:
+    """The text BM25 indexes for a task: section title, task text and its units."""
+    return f"{task.section.title}\n{task.text}\n责任单位：{'、'.join(task.units)}"
+
+
+class LexicalIndex:
+    """BM25 over the tasks of one document."""
+
+    def __init__(self, tasks: Sequence[Task], texts: Sequence[str] | None = None) -> None:
+        import bm25s
+
+        self.tasks = tuple(tasks)
+        corpus = [tokenize(t) for t in (texts if texts is not None else [task_text(t) for t in tasks])]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(corpus, show_progress=False)
+
+    @classmethod
+    def from_document(cls, document: Document) -> LexicalIndex:
+        add_words(document_terms(document))
+        return cls(document.tasks)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every task (0 where no query token occurs)."""
+        tokens = tokenize(query)
+        if not tokens:
+            return np.zeros(len(self.tasks), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def search(self, query: str, k: int) -> list[tuple[Task, float]]:
+        """Top ``k`` tasks with a positive score, best first (ties keep document order)."""
+        scores = self.scores(query)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(self.tasks[i], float(scores[i])) for i in order if scores[i] > 0]
