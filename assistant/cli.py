@@ -1,0 +1,278 @@
+"""``python -m assistant`` / ``policy-qa``: the command-line interface.
+
+Every command turns :class:`~assistant.errors.AssistantError` into a plain message on stderr
+and exit status 2; nothing prints a traceback at a user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .errors import AssistantError
+from .settings import Settings, describe
+
+EPILOG = "设置（环境变量）：\n" + describe()
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m assistant",
+        description="政策问答助手：就《〈上海市深入实施以人为本的新型城镇化战略五年行动计划的实施方案〉任务分工方案》"
+        "（沪区域办〔2025〕2号）提问，得到注明任务编号和责任单位的回答。",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("tasks", help="列出全部任务（--json 输出机器可读格式）")
+    t.add_argument("--json", action="store_true", help='每项任务输出 {"n","part","section","text","units","lead_unit"}')
+
+    s = sub.add_parser("show", help="显示一项任务，例如：show 32")
+    s.add_argument("number", help="任务编号（1–85），也接受“第三十二项”等写法")
+
+    u = sub.add_parser("units", help="列出责任单位及其任务数；给出名称（可用简称）则解析该单位")
+    u.add_argument("name", nargs="?", help="单位名称或简称，如 人社局、浦东")
+    u.add_argument("--json", action="store_true")
+
+    i = sub.add_parser("index", help="建立或检查检索索引（过期时自动重建）")
+    i.add_argument("--rebuild", action="store_true", help="无论是否过期都重建")
+
+    q = sub.add_parser("search", help="检索任务并显示融合得分")
+    q.add_argument("query")
+    q.add_argument("-k", type=int, default=5, help="返回条数（默认 5）")
+    q.add_argument("--json", action="store_true")
+
+    a = sub.add_parser("ask", help="提问，得到带引用的回答")
+    a.add_argument("question", nargs="?", help="问题")
+    a.add_argument("--json", action="store_true", help='输出 {"question","answer","citations","refused"}')
+    a.add_argument("--batch", metavar="FILE.jsonl",
+                   help='逐行读取 {"question": str, "turns": [先前的问题]}，每行输出一个 JSON 对象（- 表示标准输入）')
+
+    sub.add_parser("chat", help="在终端中连续对话（支持追问）")
+
+    c = sub.add_parser("cite", help="为一段草稿建议任务引用")
+    c.add_argument("text", nargs="?", help="草稿文字")
+    c.add_argument("--file", help="从文件读取草稿（- 表示标准输入）")
+    c.add_argument("--json", action="store_true")
+
+    e = sub.add_parser("eval", help="运行问答评测集并按阈值把关")
+    e.add_argument("--cases", help="问答用例 JSONL（默认 evals/cases.jsonl）")
+    e.add_argument("--drafts", help="草稿引用用例 JSONL（默认 evals/drafts.jsonl）")
+    e.add_argument("--json", dest="json_out", metavar="OUT", help="把完整结果写入 JSON 文件")
+    e.add_argument("--no-gate", action="store_true", help="只报告，不按 evals/thresholds.toml 判定失败")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    try:
+        settings = Settings.from_env()
+        return _dispatch(args, settings)
+    except AssistantError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "tasks":
+        return _tasks(settings, args.json)
+    if args.command == "show":
+        return _show(settings, args.number)
+    if args.command == "units":
+        return _units(settings, args.name, args.json)
+    if args.command == "index":
+        from .cli_search import cmd_index
+
+        return cmd_index(settings, args.rebuild)
+    if args.command == "search":
+        from .cli_search import cmd_search
+
+        return cmd_search(settings, args.query, args.k, args.json)
+    if args.command == "ask":
+        return _ask(settings, args.question, args.json, args.batch)
+    if args.command == "chat":
+        return _chat(settings)
+    if args.command == "cite":
+        return _cite(settings, args.text, args.file, args.json)
+    if args.command == "eval":
+        from .evals import cmd_eval
+
+        return cmd_eval(settings, args.cases, args.drafts, args.json_out, not args.no_gate)
+    raise AssistantError(f"未知命令：{args.command}")
+
+
+# --- document commands (no index needed) -----------------------------------------------------
+
+
+def _document(settings: Settings):  # type: ignore[no-untyped-def]
+    from .document import load
+
+    return load(settings.corpus)
+
+
+def _tasks(settings: Settings, as_json: bool) -> int:
+    document = _document(settings)
+    if as_json:
+        print(json.dumps([t.to_dict() for t in document.tasks], ensure_ascii=False, indent=2))
+        return 0
+    for task in document.tasks:
+        print(f"{task.n:>2}. {task.text}（责任单位：{'、'.join(task.units)}）")
+    return 0
+
+
+def _show(settings: Settings, number: str) -> int:
+    from .understanding import find_task_numbers
+
+    document = _document(settings)
+    numbers = [int(number)] if number.strip().isdigit() else find_task_numbers(number)
+    if not numbers:
+        raise AssistantError(f"无法识别任务编号：{number}（应为 1–{len(document.tasks)}）")
+    task = document.task(numbers[0])
+    if task is None:
+        raise AssistantError(f"没有第{numbers[0]}项任务：文件共 {len(document.tasks)} 项（第1至{len(document.tasks)}项）")
+    print(f"第{task.n}项")
+    print(f"部分：{task.part.label}")
+    print(f"章节：{task.section.label}")
+    print(f"内容：{task.text}")
+    print(f"牵头单位：{task.lead_unit}")
+    print(f"责任单位：{'、'.join(task.units)}")
+    from .answer import paste_citation
+
+    print(f"引用：{paste_citation(task)}")
+    return 0
+
+
+def _units(settings: Settings, name: str | None, as_json: bool) -> int:
+    from .units import Registry
+
+    document = _document(settings)
+    registry = Registry.load()
+    registry.check_against(document.units())
+    names = document.units()
+    if name:
+        unit = registry.get(name)
+        names = [unit.name] if unit else registry.units_in(name)
+        if not names:
+            raise AssistantError(f"单位名录中没有“{name}”。可运行 `python -m assistant units` 查看全部单位。")
+    rows = []
+    for unit_name in names:
+        tasks = [t for t in document.tasks if unit_name in t.units]
+        info = registry.get(unit_name)
+        rows.append({
+            "name": unit_name,
+            "english": info.english if info else None,
+            "aliases": list(info.aliases) if info else [],
+            "tasks": [t.n for t in tasks],
+            "lead": [t.n for t in tasks if t.lead_unit == unit_name],
+            "collectives": registry.collectives_for(unit_name),
+        })
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['name']}：{len(row['tasks'])} 项任务（牵头 {len(row['lead'])} 项）")
+        if name:
+            print(f"  英文：{row['english'] or '—'}")
+            print(f"  常用简称：{'、'.join(row['aliases']) or '—'}")
+            print(f"  牵头：{'、'.join(map(str, row['lead'])) or '—'}")
+            print(f"  全部：{'、'.join(map(str, row['tasks'])) or '—'}")
+            if row["collectives"]:
+                shared = [t.n for t in document.tasks if set(row["collectives"]) & set(t.units)]
+                print(f"  另由“{'”“'.join(row['collectives'])}”共同承担：{'、'.join(map(str, shared)) or '—'}")
+    return 0
+
+
+# --- answering commands ----------------------------------------------------------------------
+
+
+def _assistant(settings: Settings):  # type: ignore[no-untyped-def]
+    from .qa import Assistant
+
+    return Assistant.open(settings, progress=_progress)
+
+
+def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+    else:
+        print(answer.answer, flush=True)
+
+
+def _ask(settings: Settings, question: str | None, as_json: bool, batch: str | None) -> int:
+    if batch is None and question is None:
+        raise AssistantError("请给出问题，例如：python -m assistant ask \"谁负责海绵城市建设？\"")
+    assistant = _assistant(settings)
+    if batch is None:
+        _print_answer(assistant.ask(question), as_json)
+        return 0
+    stream = sys.stdin if batch == "-" else _open_text(batch)
+    for lineno, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                raise ValueError('need {"question": str}')
+            turns = item.get("turns") or []
+            if not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
+                raise ValueError('"turns" must be a list of strings')
+        except ValueError as exc:
+            print(f"错误：{batch} 第{lineno}行不是有效的问题记录（{exc}）", file=sys.stderr)
+            print(json.dumps({"question": None, "answer": f"第{lineno}行格式错误", "citations": [],
+                              "refused": True, "kind": "invalid", "error": str(exc)}, ensure_ascii=False), flush=True)
+            continue
+        conversation = assistant.new_conversation()
+        for turn in turns:
+            assistant.ask(turn, conversation)
+        print(json.dumps(assistant.ask(item["question"], conversation).to_dict(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _open_text(path: str):  # type: ignore[no-untyped-def]
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise AssistantError(f"无法读取文件 {path}：{exc.strerror}") from None
+
+
+def _chat(settings: Settings) -> int:
+    assistant = _assistant(settings)
+    conversation = assistant.new_conversation()
+    print("政策问答助手：请输入问题（例如“谁负责海绵城市建设？”），空行或 Ctrl-D 退出。", flush=True)
+    while True:
+        try:
+            question = input("问> ")
+        except EOFError:
+            print()
+            return 0
+        if not question.strip():
+            return 0
+        answer = assistant.ask(question, conversation)
+        print(answer.answer, flush=True)
+        print(flush=True)
+
+
+def _cite(settings: Settings, text: str | None, path: str | None, as_json: bool) -> int:
+    if path:
+        text = sys.stdin.read() if path == "-" else _open_text(path).read()
+    if not text:
+        raise AssistantError("请给出草稿文字，或用 --file 指定文件。")
+    assistant = _assistant(settings)
+    result = assistant.cite(text)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(result.render())
+    return 0
