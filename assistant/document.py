@@ -32,7 +32,7 @@ def numeral_to_int(numeral: str) -> int:
             raise ValueError(f"not a Chinese numeral: {numeral!r}")
         return NUMERALS.index(numeral) + 1
     tens, _, ones = numeral.partition("十")
-    if len(tens) > 1 or len(ones) > 1:
+    if len(tens) > 1 or len(ones) > 1 or "十" in tens + ones:
         raise ValueError(f"not a Chinese numeral: {numeral!r}")
     return (NUMERALS.index(tens) + 1 if tens else 1) * 10 + (NUMERALS.index(ones) + 1 if ones else 0)
 
