@@ -196,7 +196,7 @@ class Registry:
     @classmethod
     def from_toml(cls, data: bytes | str, source: str = "单位名录") -> Registry:
         """Parse and validate registry TOML text."""
-        return cls(*_parse_units(_read_toml(data, source), source), source=source)
+        return cls(*_parse_units(read_toml(data, source), source), source=source)
 
     # --- lookups ---
 
@@ -248,7 +248,8 @@ def _default_registry() -> Registry:
 # --- TOML validation --------------------------------------------------------------------------
 
 
-def _read_toml(data: bytes | str, source: str) -> dict[str, Any]:
+def read_toml(data: bytes | str, source: str) -> dict[str, Any]:
+    """Parse TOML text, or :class:`RegistryError` naming ``source``."""
     text = data.decode("utf-8") if isinstance(data, bytes) else data
     try:
         return tomllib.loads(text)
