@@ -60,12 +60,7 @@ class Mention:
 
 # --- phrase matching --------------------------------------------------------------------------
 
-_SPACE = re.compile(r"\s+")
-_WORD_CHAR = "a-z0-9"
-
-
-def _is_ascii_phrase(phrase: str) -> bool:
-    return phrase.isascii()
+_WORD_CHAR = "a-z0-9"  # English phrases must not touch these on either side (after lower-casing)
 
 
 def _key(phrase: str) -> str:
@@ -107,7 +102,7 @@ class PhraseMatcher(Generic[T]):
             key = _key(phrase)
             if not key:
                 continue
-            if _is_ascii_phrase(phrase):
+            if phrase.isascii():  # English: word-bounded, any whitespace between words
                 body = r"\s+".join(re.escape(w) for w in phrase.lower().split())
                 pattern = re.compile(rf"(?<![{_WORD_CHAR}]){body}(?![{_WORD_CHAR}])")
                 self._ascii.append((pattern, phrase, len(key), payload))
