@@ -1,8 +1,9 @@
 """Lexical search: BM25 (bm25s) over jieba tokens of ``fold()``-ed text.
 
-Tasks and questions are tokenised the same way: :func:`assistant.text.fold` (NFKC, lower case, no
-whitespace), then jieba in search mode (long words plus their shorter dictionary words), minus
-punctuation and a handful of function words. The document's own vocabulary — every unit name and
+Tasks and questions are tokenised the same way: :func:`assistant.text.clean` (OCR spaces inside
+Chinese removed), :func:`assistant.text.fold` per word (NFKC, lower case), then jieba in search
+mode (long words plus their shorter dictionary words), minus punctuation and a handful of function
+words. The document's own vocabulary — every unit name and
 every quoted term (“一网通办”) — is added to a private jieba dictionary so that 责任单位 names stay
 whole tokens. Single Chinese characters are dropped: they match almost everything.
 
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from .document import Document, Task
-from .text import fold
+from .text import clean, fold
 
 _STOPWORDS_TEXT = """
 的 了 和 与 及 等 在 对 为 是 有 哪 哪个 哪些 什么 怎么 怎样 如何 吗 呢 吧 啊 个 项 条 这 那
@@ -77,12 +78,15 @@ def document_terms(document: Document) -> list[str]:
 def tokenize(text: str) -> list[str]:
     """Search tokens of ``text`` (see module docstring)."""
     tokens = []
-    for token in _jieba().cut_for_search(fold(text), HMM=True):
-        if token in STOPWORDS or not _TOKEN_OK.search(token):
-            continue
-        if len(token) == 1 and not token.isascii():
-            continue
-        tokens.append(token)
+    # clean() drops OCR spaces inside Chinese but keeps those between ASCII words, so English
+    # words are not glued together by fold().
+    for chunk in clean(text).split():
+        for token in _jieba().cut_for_search(fold(chunk), HMM=True):
+            if token in STOPWORDS or not _TOKEN_OK.search(token):
+                continue
+            if len(token) == 1 and not token.isascii():
+                continue
+            tokens.append(token)
     return tokens
 
 
