@@ -172,7 +172,9 @@ class Composer:
                 title = f"Assigned to {group} ({len(tasks)})" if english else f"由“{group}”共同承担（{len(tasks)}项）"
                 block(title, tasks)
         if total == 0 and collective:
-            head += "" if english else "以下任务的责任单位包括其所属的集体名称："
+            groups = "”“".join(g for g, ts in collective.items() if ts)
+            head = (f"{name} is not named individually; as one of “{groups}” it shares these tasks:" if english
+                    else f"{name}未在《任务分工方案》中被单独列为责任单位，但作为“{groups}”之一，共同承担以下任务：")
         return self._answer(question, head + "\n\n" + "\n\n".join(parts), shown, "unit", english)
 
     def refusal(self, question: str, reason: str, related: Sequence[Task], english: bool) -> Answer:

@@ -12,13 +12,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .answer import Answer
 from .compose import Composer
 from .conversation import Conversation
 from .document import Document, Task
 from .document import load as load_document
-from .errors import AssistantError
+from .errors import AssistantError, InputError
 from .facts import Target, extract_targets, targets_of
 from .glossary import Glossary
 from .retrieval import Hit, SearchEngine
@@ -26,9 +27,14 @@ from .settings import Settings
 from .understanding import Intent, Vocabulary, has_words, strip_markup, understand
 from .units import Registry
 
+if TYPE_CHECKING:
+    from .drafts import DraftCiter, DraftResult
+
 Progress = Callable[[str], None]
 _QUANTITY_Q = re.compile(r"多少|几个|几张|几公里|数量|比例|百分之|how (?:many|much|far)|what (?:percentage|share)", re.I)
 _DISTRICT_COLLECTIVES = ("各区人民政府", "各相关区人民政府")
+# A runner-up is cited too when its BM25 score is this close to the top hit's and dense ranks it top 3.
+RUNNER_UP_BM25_RATIO = 0.7
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Assistant:
         self.composer = Composer(document, registry.english)
         self.vocabulary = Vocabulary(document, extra=[a for u in registry.units for a in u.aliases])
         self.targets = extract_targets(document)
+        self._citer: DraftCiter | None = None
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, embedder: object | None = None) -> Assistant:
@@ -68,11 +75,28 @@ class Assistant:
 
             llm = LLMPhraser(settings)
         assistant = cls(settings, document, registry, glossary, engine, llm)
-        assistant.vocabulary.repair("预热")  # build the typo index now, not on the first question
+        assistant.warm_up()
         return assistant
+
+    def warm_up(self) -> None:
+        """Pay one-time costs (tokenizer dictionary, typo index, first embedding) at start-up."""
+        self.vocabulary.repair("预热")
+        self.search_engine.search("海绵城市建设", k=1)
 
     def new_conversation(self) -> Conversation:
         return Conversation()
+
+    def cite(self, text: str) -> DraftResult:
+        """Suggest task citations for each clause of a draft (see :mod:`assistant.drafts`)."""
+        from .drafts import DraftCiter
+
+        if not isinstance(text, str) or not strip_markup(text) or not has_words(strip_markup(text)):
+            raise InputError("请粘贴一段草稿文字。")
+        if len(text) > self.settings.max_draft_chars:
+            raise InputError(f"草稿太长（{len(text)}字）。一次最多处理{self.settings.max_draft_chars}字，请分段粘贴。")
+        if self._citer is None:
+            self._citer = DraftCiter(self.search_engine, self.document, self.vocabulary, self.glossary)
+        return self._citer.cite(strip_markup(text))
 
     # --- asking ----------------------------------------------------------------------------
 
@@ -221,9 +245,11 @@ class Assistant:
         """The top hit, plus close runners-up that both retrievers agree on."""
         top = hits[0]
         chosen = [top.task]
+        if not top.bm25_score:
+            return chosen
         for hit in hits[1:4]:
-            agree = (hit.dense_rank or 99) <= 3 and (hit.bm25_rank or 99) <= 3
-            if agree and hit.score >= 0.85 * top.score:
+            close = (hit.bm25_score or 0.0) >= RUNNER_UP_BM25_RATIO * top.bm25_score
+            if close and (hit.dense_rank or 99) <= 3:
                 chosen.append(hit.task)
         return chosen
 
