@@ -1,0 +1,392 @@
+"""Eval cases as data: load ``evals/cases.jsonl`` and ``evals/drafts.jsonl`` and check them against the document.
+
+A question case (one JSON object per line)::
+
+    {"id": "who-001", "category": "who", "question": "海绵城市建设归哪个部门管？", "turns": [],
+     "expected_tasks": [32], "expected_units": ["市住房城乡建设管理委", "市水务局"],
+     "expected_facts": ["64%"], "answerable": true, "exact": false,
+     "target": {"section": 8}}                                      # optional
+
+``target`` states *why* an exact set is what it is, so :func:`validate` can recompute it from the parsed
+document and report drift: ``{"task": 32}`` or ``{"task": [3, 4]}``, ``{"section": 8}``, ``{"part": 4}``,
+``{"unit": "市人力资源社会保障局", "role": "any"|"lead", "collective": false}`` and ``{"contains": "燃气"}``
+(every task whose text contains the string). ``collective: true`` is for districts: a district's list is the
+tasks naming it plus every task of 各区人民政府 and 各相关区人民政府 (a district the document never names,
+such as 徐汇区人民政府, has only those).
+
+A draft case::
+
+    {"id": "draft-01", "draft": "我区全面推进海绵城市建设，…",
+     "clauses": [{"text": "我区全面推进海绵城市建设", "expected_tasks": [32]}, ...]}
+
+Every clause text is a substring of the draft, in order; together they cover the draft up to punctuation.
+
+:func:`load_cases` and :func:`load_drafts` parse (shape errors raise at once); :func:`validate` checks the
+content against a :class:`~assistant.document.Document` and raises :class:`EvalCaseError` listing every
+problem as ``file:line [case id] message``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .document import Document
+from .errors import AssistantError
+
+CATEGORIES = (
+    "who", "lead", "unit_list", "by_number", "section", "part",
+    "target", "followup", "refusal", "english", "multi", "typo",
+)  # fmt: skip
+# Categories whose expected set is structural: they must carry a ``target`` and be exact.
+STRUCTURAL = ("unit_list", "by_number", "section", "part")
+# The 16 districts of Shanghai; the document names only some of them.
+DISTRICTS = tuple(
+    f"{name}人民政府"
+    for name in (
+        "浦东新区", "黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区",
+        "闵行区", "宝山区", "嘉定区", "金山区", "松江区", "青浦区", "奉贤区", "崇明区",
+    )
+)  # fmt: skip
+# Collective units that include every (relevant) district.
+DISTRICT_COLLECTIVES = ("各区人民政府", "各相关区人民政府")
+_TARGET_KEYS = {"task", "section", "part", "unit", "contains"}
+_PUNCTUATION = re.compile(r"[\s，。；、：！？,.;:!?“”‘’\"'（）()《》〈〉…—-]*")
+
+
+class EvalCaseError(AssistantError):
+    """An eval case file is malformed or disagrees with the document; ``errors`` lists every problem."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        head = f"评测用例有{len(self.errors)}处错误："
+        super().__init__("\n".join([head, *self.errors]))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question with what a correct answer must contain."""
+
+    id: str
+    category: str
+    question: str
+    expected_tasks: tuple[int, ...]
+    expected_units: tuple[str, ...] = ()
+    expected_facts: tuple[str, ...] = ()
+    answerable: bool = True
+    exact: bool = False
+    turns: tuple[str, ...] = ()
+    target: dict[str, Any] | None = field(default=None, compare=False)
+    path: str = ""
+    line: int = 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line} [{self.id}]"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A labelled clause of a draft; ``expected_tasks`` empty means "no task fits"."""
+
+    text: str
+    expected_tasks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DraftCase:
+    id: str
+    draft: str
+    clauses: tuple[Clause, ...]
+    path: str = ""
+    line: int = 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line} [{self.id}]"
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _records(path: str | Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvalCaseError([f"{path}: 无法读取：{exc.strerror or exc}"]) from None
+    errors = []
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path}:{lineno} 不是合法的JSON：{exc.msg}")
+            continue
+        if not isinstance(record, dict):
+            errors.append(f"{path}:{lineno} 每行应是一个JSON对象")
+            continue
+        yield lineno, record
+    if errors:
+        raise EvalCaseError(errors)
+
+
+def _ints(value: Any, what: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"{what} 应是整数列表")
+    return tuple(value)
+
+
+def _strs(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{what} 应是非空字符串列表")
+    return tuple(value)
+
+
+def _case(record: dict[str, Any], path: str, line: int) -> Case:
+    case_id = record.get("id")
+    if not isinstance(case_id, str) or not case_id:
+        raise ValueError("缺少 id")
+    question = record.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("缺少 question")
+    answerable, exact = record.get("answerable", True), record.get("exact", False)
+    if not isinstance(answerable, bool) or not isinstance(exact, bool):
+        raise ValueError("answerable 和 exact 应是 true/false")
+    target = record.get("target")
+    if target is not None and not isinstance(target, dict):
+        raise ValueError("target 应是JSON对象")
+    return Case(
+        id=case_id,
+        category=str(record.get("category", "")),
+        question=question,
+        expected_tasks=_ints(record.get("expected_tasks", []), "expected_tasks"),
+        expected_units=_strs(record.get("expected_units", []), "expected_units"),
+        expected_facts=_strs(record.get("expected_facts", []), "expected_facts"),
+        answerable=answerable,
+        exact=exact,
+        turns=_strs(record.get("turns", []), "turns"),
+        target=target,
+        path=path,
+        line=line,
+    )
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    """Parse a cases file; malformed records raise :class:`EvalCaseError` (content is checked by :func:`validate`)."""
+    cases, errors = [], []
+    for line, record in _records(path):
+        try:
+            cases.append(_case(record, str(path), line))
+        except ValueError as exc:
+            errors.append(f"{path}:{line} [{record.get('id', '?')}] {exc}")
+    if errors:
+        raise EvalCaseError(errors)
+    return cases
+
+
+def _draft(record: dict[str, Any], path: str, line: int) -> DraftCase:
+    draft_id, draft = record.get("id"), record.get("draft")
+    if not isinstance(draft_id, str) or not draft_id:
+        raise ValueError("缺少 id")
+    if not isinstance(draft, str) or not draft.strip():
+        raise ValueError("缺少 draft")
+    raw = record.get("clauses")
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("clauses 应是非空列表")
+    clauses = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            raise ValueError("每个 clause 应有非空的 text")
+        clauses.append(Clause(item["text"], _ints(item.get("expected_tasks", []), "expected_tasks")))
+    return DraftCase(draft_id, draft, tuple(clauses), path, line)
+
+
+def load_drafts(path: str | Path) -> list[DraftCase]:
+    """Parse a drafts file; malformed records raise :class:`EvalCaseError`."""
+    drafts, errors = [], []
+    for line, record in _records(path):
+        try:
+            drafts.append(_draft(record, str(path), line))
+        except ValueError as exc:
+            errors.append(f"{path}:{line} [{record.get('id', '?')}] {exc}")
+    if errors:
+        raise EvalCaseError(errors)
+    return drafts
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def target_tasks(target: dict[str, Any], document: Document) -> list[int]:
+    """The task numbers a structural ``target`` denotes, computed from the document.
+
+    Raises :class:`ValueError` for a target that is malformed or names nothing in the document.
+    """
+    keys = set(target) & _TARGET_KEYS
+    if len(keys) != 1:
+        raise ValueError(f"target 应恰有一个键（{'/'.join(sorted(_TARGET_KEYS))}）：{target}")
+    (key,) = keys
+    value = target[key]
+    if key == "task":
+        numbers = [value] if isinstance(value, int) else value
+        if not isinstance(numbers, list) or not all(isinstance(n, int) for n in numbers):
+            raise ValueError(f"target.task 应是任务编号或编号列表：{value!r}")
+        missing = [n for n in numbers if document.task(n) is None]
+        if missing:
+            raise ValueError(f"target.task 中的任务不存在：{missing}")
+        return sorted(set(numbers))
+    if key == "section":
+        if not isinstance(value, int) or document.section(value) is None:
+            raise ValueError(f"target.section 不存在：{value!r}")
+        return [t.n for t in document.tasks_in_section(value)]
+    if key == "part":
+        if not isinstance(value, int) or document.part(value) is None:
+            raise ValueError(f"target.part 不存在：{value!r}")
+        return [t.n for t in document.tasks_in_part(value)]
+    if key == "contains":
+        if not isinstance(value, str) or not value:
+            raise ValueError("target.contains 应是非空字符串")
+        found = [t.n for t in document.tasks if value in t.text]
+        if not found:
+            raise ValueError(f"没有任务的原文包含 {value!r}")
+        return found
+    return _unit_tasks(target, document)
+
+
+def _unit_tasks(target: dict[str, Any], document: Document) -> list[int]:
+    unit, role, collective = target["unit"], target.get("role", "any"), target.get("collective", False)
+    if role not in ("any", "lead"):
+        raise ValueError(f"target.role 应为 any 或 lead：{role!r}")
+    if not isinstance(collective, bool):
+        raise ValueError("target.collective 应是 true/false")
+    if collective and unit not in DISTRICTS:
+        raise ValueError(f"collective 只用于区政府：{unit}")
+    if unit not in document.units() and not collective:
+        raise ValueError(f"target.unit 不是文档中的责任单位：{unit}")
+    names = {unit, *DISTRICT_COLLECTIVES} if collective else {unit}
+    if role == "lead":
+        return [t.n for t in document.tasks if t.lead_unit in names]
+    return [t.n for t in document.tasks if names & set(t.units)]
+
+
+def _check_case(case: Case, document: Document) -> list[str]:
+    problems: list[str] = []
+    say = problems.append
+    if case.category not in CATEGORIES:
+        say(f"未知类别 {case.category!r}（应为 {', '.join(CATEGORIES)}）")
+    if len(set(case.expected_tasks)) != len(case.expected_tasks):
+        say("expected_tasks 有重复")
+    tasks = [document.task(n) for n in case.expected_tasks]
+    missing = [n for n, t in zip(case.expected_tasks, tasks, strict=True) if t is None]
+    if missing:
+        say(f"expected_tasks 中的任务不存在：{missing}")
+    found = [t for t in tasks if t is not None]
+    if not case.answerable:
+        if case.expected_tasks or case.expected_units or case.expected_facts:
+            say("answerable=false 的用例不应有 expected_tasks/units/facts")
+        if case.exact or case.target:
+            say("answerable=false 的用例不应有 exact/target")
+    elif not case.expected_tasks:
+        say("answerable=true 的用例需要 expected_tasks")
+    doc_units = set(document.units())
+    for unit in case.expected_units:
+        if unit not in doc_units:
+            say(f"expected_units 中的 {unit!r} 不是文档里的单位名称")
+        elif found and not any(unit in t.units for t in found):
+            say(f"expected_units 中的 {unit!r} 不在任何预期任务的责任单位中")
+        elif case.category == "lead" and not any(t.lead_unit == unit for t in found):
+            say(f"{unit!r} 不是任何预期任务的牵头单位")
+    for fact in case.expected_facts:
+        if found and not any(fact in t.text for t in found):
+            say(f"expected_facts 中的 {fact!r} 不是任何预期任务原文的子串")
+    if case.category == "followup" and not case.turns:
+        say("followup 用例需要 turns")
+    if case.category in STRUCTURAL and (case.target is None or not case.exact):
+        say(f"{case.category} 用例需要 target 且 exact=true")
+    if case.exact and case.target is None:
+        say("exact=true 的用例需要 target，以便从文档重新计算任务集合")
+    if case.target is not None:
+        problems.extend(_check_target(case, document))
+    return problems
+
+
+def _check_target(case: Case, document: Document) -> list[str]:
+    assert case.target is not None
+    try:
+        want = target_tasks(case.target, document)
+    except ValueError as exc:
+        return [str(exc)]
+    problems = []
+    if sorted(case.expected_tasks) != want:
+        got = set(case.expected_tasks)
+        problems.append(
+            f"expected_tasks 与文档不符（target={json.dumps(case.target, ensure_ascii=False)}）："
+            f"缺少 {sorted(set(want) - got)}，多出 {sorted(got - set(want))}；应为 {want}"
+        )
+    unit = case.target.get("unit")
+    if case.category == "unit_list" and unit in document.units() and unit not in case.expected_units:
+        problems.append(f"unit_list 用例的 expected_units 应包含所问单位 {unit!r}")
+    return problems
+
+
+def _check_draft(draft: DraftCase, document: Document) -> list[str]:
+    problems = []
+    cursor, uncovered = 0, []
+    for clause in draft.clauses:
+        missing = [n for n in clause.expected_tasks if document.task(n) is None]
+        if missing:
+            problems.append(f"clause {clause.text!r} 的 expected_tasks 中的任务不存在：{missing}")
+        if len(set(clause.expected_tasks)) != len(clause.expected_tasks):
+            problems.append(f"clause {clause.text!r} 的 expected_tasks 有重复")
+        at = draft.draft.find(clause.text, cursor)
+        if at < 0:
+            where = "不是草稿的子串" if clause.text not in draft.draft else "与前一个 clause 重叠或顺序不对"
+            problems.append(f"clause {clause.text!r} {where}")
+            continue
+        uncovered.append(draft.draft[cursor:at])
+        cursor = at + len(clause.text)
+    uncovered.append(draft.draft[cursor:])
+    leftover = "".join(uncovered)
+    if not problems and not _PUNCTUATION.fullmatch(leftover):
+        problems.append(f"草稿中有未标注的文字：{_PUNCTUATION.sub('', leftover)!r}")
+    return problems
+
+
+def _duplicate_ids(items: Sequence[Case] | Sequence[DraftCase]) -> list[str]:
+    seen: dict[str, str] = {}
+    errors = []
+    for item in items:
+        if item.id in seen:
+            errors.append(f"{item.where} id 重复（首次出现在 {seen[item.id]}）")
+        seen.setdefault(item.id, item.where)
+    return errors
+
+
+def validate(document: Document, cases: Sequence[Case] = (), drafts: Sequence[DraftCase] = ()) -> dict[str, int]:
+    """Check cases and drafts against ``document``; raise :class:`EvalCaseError` listing every problem.
+
+    Returns a summary: number of cases per category, plus ``"cases"`` and ``"drafts"`` totals.
+    """
+    errors: list[str] = []
+    errors += _duplicate_ids(cases) + _duplicate_ids(drafts)
+    for case in cases:
+        errors.extend(f"{case.where} {p}" for p in _check_case(case, document))
+    for draft in drafts:
+        errors.extend(f"{draft.where} {p}" for p in _check_draft(draft, document))
+    asked: dict[tuple[str, ...], str] = {}
+    for case in cases:
+        key = (*case.turns, case.question.strip())
+        if key in asked:
+            errors.append(f"{case.where} 与 {asked[key]} 的问题完全相同")
+        asked.setdefault(key, case.where)
+    if errors:
+        raise EvalCaseError(errors)
+    summary = {c: sum(1 for case in cases if case.category == c) for c in CATEGORIES}
+    summary.update(cases=len(cases), drafts=len(drafts))
+    return summary
