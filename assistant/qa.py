@@ -73,7 +73,7 @@ class Assistant:
         if settings.llm_base_url:
             from .llm import LLMPhraser
 
-            llm = LLMPhraser(settings)
+            llm = LLMPhraser(settings, registry)
         assistant = cls(settings, document, registry, glossary, engine, llm)
         assistant.warm_up()
         return assistant
