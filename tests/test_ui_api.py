@@ -113,7 +113,7 @@ def test_user_text_is_escaped(client, payload):
 
 
 def test_empty_question_is_invalid_not_an_error(client):
-    history, sources, _, raw = client.predict("   ", [], api_name="/ask")
+    _, sources, _, raw = client.predict("   ", [], api_name="/ask")
     assert raw["kind"] == "invalid"
     assert "请输入" in sources
 
