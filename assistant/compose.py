@@ -147,7 +147,12 @@ class Composer:
                 parts.append(f"**{title}**\n" + "\n".join(f"- {cite_key(t.n)} {self.brief(t)}" for t in tasks))
                 shown.extend(tasks)
 
-        if role == "lead":
+        if role == "lead" and not lead and co:
+            total = 0
+            head = (f"{name} leads no task in the plan; it is co-responsible for {len(co)}:" if english
+                    else f"{name}在《任务分工方案》中没有牵头的任务（未被列为第一责任单位），作为参与单位涉及 {len(co)} 项：")
+            block("Co-responsible" if english else f"参与（{len(co)}项）", co)
+        elif role == "lead":
             total = len(lead)
             head = (f"{name} leads {total} task(s) in the plan" + (f" ({gloss})" if gloss else "") + ":") if english \
                 else f"{name}在《任务分工方案》中牵头 **{total}** 项任务（列为第一责任单位）："

@@ -50,7 +50,8 @@ _SPECIFICS = re.compile(
     r"补贴金额|补多少|金额|多少分|几分|加多少|分值|分数线|什么条件|哪些条件|啥条件|条件是什么|资格|门槛|"
     r"怎么申请|如何申请|申请流程|怎样申请|怎么办理|如何办理|办理流程|去哪办|哪里办|在哪办|手续|需要什么材料|"
     r"电话|热线|地址|网址|官网|报名|罚款|处罚标准|利率|贷款额度|"
-    r"\bfees?\b|\bprices?\b|\bcosts?\b|how much money|\brent\b|\bsalar|\bwages?\b|eligib|\bapply\b|"
+    r"\bfees?\b|\bfares?\b|\bprices?\b|\bcosts?\b|how much money|\brent\b|\bsalar|\bwages?\b|eligib|\bapply\b|"
+    r"\btuition\b|\bsubsidy amount|\bhow to (?:apply|register)|\brequirements? for\b|"
     r"\bapplication\b|\bpoints?\b|phone number|\baddress\b",
     re.I,
 )
@@ -128,9 +129,12 @@ def is_english(text: str) -> bool:
     return letters >= 3 and letters > 2 * cjk
 
 
+_SCRIPT = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|$)", re.I | re.S)
+
+
 def strip_markup(text: str) -> str:
-    """Remove HTML tags and control characters; keep the words."""
-    text = html.unescape(_TAGS.sub(" ", text))
+    """Remove scripts, HTML tags and control characters; keep the words."""
+    text = html.unescape(_TAGS.sub(" ", _SCRIPT.sub(" ", text)))
     return "".join(c for c in text if unicodedata.category(c)[0] != "C" or c in "\n\t").strip()
 
 
@@ -217,7 +221,7 @@ class Vocabulary:
                 window = self.text[i : i + length]
                 if not all("\u4e00" <= c <= "\u9fff" for c in window):
                     continue
-                for j in range(length):
+                for j in range(1, length - 1):  # typos inside a word, not at its edges
                     keys.setdefault(window[:j] + "?" + window[j + 1 :], window)
         return keys
 
@@ -231,7 +235,7 @@ class Vocabulary:
                 window = run[i : i + length]
                 if window in self.text:
                     continue
-                for j in range(length):
+                for j in range(1, length - 1):
                     hit = self._wildcards.get(window[:j] + "?" + window[j + 1 :])
                     if hit:
                         return run[:i] + hit + run[i + length :]
@@ -297,7 +301,11 @@ def understand(
         residue = residue[: m.start] + " " + residue[m.end :]
 
     expansions = list(glossary.expand(q)) if glossary is not None else []  # type: ignore[attr-defined]
-    uncovered, fixes = ([], []) if english else vocabulary.uncovered(_glossary_residue(residue, glossary))
+    if english:  # English words cannot be checked against the Chinese text: they must map via the glossary
+        fixes: list[tuple[str, str]] = []
+        uncovered = [] if expansions or units else _topic_words(_glossary_residue(residue, glossary), True)
+    else:
+        uncovered, fixes = vocabulary.uncovered(_glossary_residue(residue, glossary))
     query = q
     for typed, fixed in fixes:
         query = fold(query).replace(typed, fixed)

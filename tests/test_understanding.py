@@ -1,0 +1,133 @@
+"""Question understanding, table-driven: routes, numbers, sections, units, follow-ups, refusal evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.document import load
+from assistant.glossary import Glossary
+from assistant.settings import DEFAULT_CORPUS
+from assistant.understanding import Context, Vocabulary, find_task_numbers, understand
+from assistant.units import Registry
+
+
+@pytest.fixture(scope="module")
+def env():
+    document = load(DEFAULT_CORPUS)
+    registry = Registry.load()
+    return document, registry, Glossary.load(), Vocabulary(document)
+
+
+def route(env, question, context=None):
+    document, registry, glossary, vocabulary = env
+    return understand(question, document, registry, glossary, vocabulary, context)
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("第32项是什么", [32]),
+        ("第三十二条讲了什么", [32]),
+        ("任务32", [32]),
+        ("32号任务谁负责", [32]),
+        ("第八十五项", [85]),
+        ("task 32", [32]),
+        ("What is task #7 about?", [7]),
+        ("第32和33项", [32, 33]),
+        ("第十项", [10]),
+        ("到2028年底要完成什么", []),
+        ("轨道交通11号线", []),
+        ("12万张床位", []),
+    ],
+)
+def test_task_numbers(text, numbers):
+    assert find_task_numbers(text) == numbers
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("第32项是什么？", {"route": "task", "tasks": (32,)}),
+        ("第八十五项谁牵头", {"route": "task", "tasks": (85,), "asks_lead": True}),
+        ("（八）有哪些任务", {"route": "section", "section": 8}),
+        ("韧性安全城市那部分有哪些任务", {"route": "section", "section": 8}),
+        ("数字智慧城市这一块包括什么", {"route": "section", "section": 10}),
+        ("第四部分讲什么", {"route": "part", "part": 4}),
+        ("组织实施部分有哪些任务", {"route": "part", "part": 5}),
+        ("人社局牵头哪些任务？", {"route": "unit", "units": ("市人力资源社会保障局",), "role": "lead"}),
+        ("住建委负责哪些任务", {"route": "unit", "units": ("市住房城乡建设管理委",), "role": "any"}),
+        ("发改委参与了哪些任务", {"route": "unit", "units": ("市发展改革委",), "role": "co"}),
+        ("浦东有哪些任务", {"route": "unit", "units": ("浦东新区人民政府",)}),
+        ("What tasks does the Pudong government have?", {"route": "unit", "units": ("浦东新区人民政府",)}),
+        ("2028年底要完成什么？", {"route": "deadline", "year": 2028}),
+        ("到2027年底有什么目标", {"route": "deadline", "year": 2027}),
+        ("谁负责海绵城市?", {"route": "topic", "asks_who": True}),
+        ("海绵城市归谁管", {"route": "topic", "asks_who": True}),
+        ("轨道交通的目标是多少公里", {"route": "topic", "asks_target": True}),
+        ("旧改谁牵头", {"route": "topic", "asks_lead": True}),
+        ("Who is responsible for the sponge city?", {"route": "topic", "english": True, "asks_who": True}),
+    ],
+)
+def test_routes(env, question, expected):
+    intent = route(env, question)
+    for key, value in expected.items():
+        assert getattr(intent, key) == value, (question, key, intent)
+
+
+@pytest.mark.parametrize(
+    ("question", "cue"),
+    [
+        ("居住证积分加多少分？", "加多少"),
+        ("公租房的月租金多少钱", "租金"),
+        ("随迁子女入学需要什么条件", "什么条件"),
+        ("落户怎么申请", "怎么申请"),
+        ("How much is the rent for affordable housing?", "rent"),
+    ],
+)
+def test_specifics_are_flagged(env, question, cue):
+    assert cue.lower() in route(env, question).specifics.lower()
+
+
+@pytest.mark.parametrize(
+    ("question", "uncovered"),
+    [
+        ("疫苗接种谁负责", True),
+        ("垃圾分类归哪个部门管", True),
+        ("共享单车谁负责", True),
+        ("海绵城市谁负责", False),
+        ("海棉城市谁负责", False),  # typo repaired
+        ("旧改谁负责", False),  # glossary shorthand
+        ("外卖骑手的职业伤害保障谁负责", False),
+    ],
+)
+def test_topics_outside_the_document(env, question, uncovered):
+    assert bool(route(env, question).uncovered) is uncovered
+
+
+def test_typo_is_repaired_into_the_query(env):
+    intent = route(env, "海棉城市谁负责")
+    assert ("海棉城市", "海绵城市") in intent.corrections
+    assert "海绵城市" in intent.query
+
+
+def test_followups(env):
+    previous = route(env, "谁负责海绵城市?")
+    context = Context(tasks=(32,), units=("市住房城乡建设管理委", "市水务局"), intent=previous)
+    target = route(env, "那它的目标是多少?", context)
+    assert (target.route, target.tasks, target.asks_target) == ("task", (32,), True)
+    lead = route(env, "这条谁牵头?", context)
+    assert (lead.route, lead.tasks, lead.asks_lead) == ("task", (32,), True)
+    more = route(env, "它还负责什么?", context)
+    assert (more.route, more.units) == ("unit", ("市住房城乡建设管理委",))
+    listed = Context(tasks=(29, 30, 31), units=("市应急局",), intent=route(env, "（八）有哪些任务"))
+    second = route(env, "第二个呢?", listed)
+    assert (second.route, second.tasks) == ("task", (30,))
+    other = route(env, "那燃气管道呢?", context)
+    assert other.route == "topic" and other.asks_who and other.followup == "new-topic"
+    unit = route(env, "那水务局呢?", Context(tasks=(8,), units=("市人力资源社会保障局",),
+                                              intent=route(env, "人社局牵头哪些任务")))
+    assert (unit.route, unit.units, unit.role) == ("unit", ("市水务局",), "lead")
+
+
+def test_no_followup_without_history(env):
+    assert route(env, "那它的目标是多少?").route == "topic"
