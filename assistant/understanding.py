@@ -358,7 +358,11 @@ def _glossary_residue(text: str, glossary: object | None) -> str:
 
 
 _EN_STOP = frozenset(
-    ["a", "an", "the", "of", "for", "in", "on", "at", "to", "by", "is", "are", "was", "be", "which", "who", "whom", "whose", "what", "when", "where", "how", "many", "much", "does", "do", "did", "responsible", "lead", "leads", "leading", "task", "tasks", "item", "number", "plan", "shanghai", "city", "municipal", "government", "this", "that", "it", "its", "and", "or", "with", "about", "under", "list", "all", "any", "please", "tell", "me", "show", "units", "unit", "department", "departments", "agency", "agencies", "body", "bodies", "goal", "goals", "target", "targets", "deadline", "section", "part", "there", "their", "they", "them", "has", "have", "will", "should", "must"]
+    """a an the of for in on at to by is are was be which who whom whose what when where how many much
+    does do did responsible lead leads leading task tasks item number plan shanghai city municipal
+    government this that it its and or with about under list all any please tell me show units unit
+    department departments agency agencies body bodies goal goals target targets deadline section
+    part there their they them has have will should must""".split()
 )
 
 
