@@ -450,6 +450,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                 gr.on([question.submit, send.click], respond, [question, chatbot, conversation], outputs, api_name="ask")
                 chatbot.example_select(respond_example, [chatbot, conversation], outputs, api_visibility="private")
                 clear.click(reset, None, outputs, api_name="reset")
+                chatbot.clear(reset, None, outputs, api_visibility="private")  # the trash icon forgets too
 
             with gr.Tab("按单位", id="units"):
                 with gr.Row():
