@@ -10,9 +10,9 @@ A question case (one JSON object per line)::
 ``target`` states *why* an exact set is what it is, so :func:`validate` can recompute it from the parsed
 document and report drift: ``{"task": 32}`` or ``{"task": [3, 4]}``, ``{"section": 8}``, ``{"part": 4}``,
 ``{"unit": "市人力资源社会保障局", "role": "any"|"lead", "collective": false}`` and ``{"contains": "燃气"}``
-(every task whose text contains the string). ``collective: true`` is for districts: a district's list is the
-tasks naming it plus every task of 各区人民政府 and 各相关区人民政府 (a district the document never names,
-such as 徐汇区人民政府, has only those).
+(every task whose text contains the string). ``collective: true`` is for a district's whole list (role
+``any``): the tasks naming it plus every task of 各区人民政府 and 各相关区人民政府 (a district the document
+never names, such as 徐汇区人民政府, has only those). A district's ``lead`` list is only what it leads by name.
 
 A draft case::
 
@@ -265,13 +265,13 @@ def _unit_tasks(target: dict[str, Any], document: Document) -> list[int]:
         raise ValueError(f"target.role 应为 any 或 lead：{role!r}")
     if not isinstance(collective, bool):
         raise ValueError("target.collective 应是 true/false")
-    if collective and unit not in DISTRICTS:
-        raise ValueError(f"collective 只用于区政府：{unit}")
+    if collective and (unit not in DISTRICTS or role != "any"):
+        raise ValueError(f"collective 只用于区政府的 role=any：{unit}")
     if unit not in document.units() and not collective:
         raise ValueError(f"target.unit 不是文档中的责任单位：{unit}")
     names = {unit, *DISTRICT_COLLECTIVES} if collective else {unit}
     if role == "lead":
-        return [t.n for t in document.tasks if t.lead_unit in names]
+        return [t.n for t in document.tasks if t.lead_unit == unit]
     return [t.n for t in document.tasks if names & set(t.units)]
 
 
