@@ -338,8 +338,10 @@ def render_draft(result: dict[str, Any]) -> str:
     rows = []
     for clause in result.get("clauses", []):
         numbers = _task_numbers(clause.get("tasks") or [])
-        tags = "".join(f'<span class="pq-tag">任务{n}</span>' for n in numbers) or '<span class="pq-where">无匹配任务</span>'
-        confidence = str(clause.get("confidence") or "")
+        tags = "".join(f'<span class="pq-tag">任务{n}</span>' for n in numbers) or (
+            '<span class="pq-where">无匹配任务（文件未涉及，不建议引用）</span>'
+        )
+        confidence = str(clause.get("confidence") or "") if numbers else ""
         citation = str(clause.get("citation") or "")
         copy = _copy_button(citation) if citation and numbers else ""
         rows.append(
@@ -485,7 +487,11 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                 )
                 draft_go = gr.Button("建议引用", variant="primary", elem_id="pq-draft-go")
                 annotated = gr.Textbox(
-                    label="加注引用后的草稿", lines=6, interactive=False, buttons=["copy"], elem_id="pq-annotated"
+                    label="加注引用后的草稿（点右上角图标复制）",
+                    lines=6,
+                    interactive=False,
+                    buttons=["copy"],
+                    elem_id="pq-annotated",
                 )
                 clauses = gr.HTML('<div class="pq-panel pq-empty"></div>', elem_id="pq-clauses", js_on_load=COPY_JS)
                 draft_go.click(cite_draft, draft, [annotated, clauses], api_name="cite")
@@ -565,6 +571,7 @@ def launch(
         auth_message="请输入访问账号和密码" if auth else None,
         max_threads=2 * CONCURRENCY,
         prevent_thread_lock=not block,
+        share=False,
         show_error=False,
         quiet=not block,
         footer_links=[],
