@@ -123,43 +123,42 @@ def score_case(case: Case, answer: Any, latency_ms: float | None = None, error: 
     """Score one answer (an ``Answer`` or its JSON dict) against ``case``."""
     cited, refused, text, route = answer_fields(answer)
     expected, got = set(case.expected_tasks), set(cited)
-    common = {
-        "id": case.id,
-        "category": case.category,
-        "question": case.question,
-        "answerable": case.answerable,
-        "exact": case.exact,
-        "expected": case.expected_tasks,
-        "cited": tuple(cited),
-        "refused": refused,
-        "latency_ms": latency_ms,
-        "route": route,
-        "answer": text,
-        "error": error,
-    }
-    if not case.answerable:
-        return CaseScore(
-            **common, recall=None, precision=None, exact_match=None, units_ok=None, facts_ok=None,
-            correct=refused and not cited and not error,
-        )  # fmt: skip
-    hits = len(expected & got)
-    recall = hits / len(expected) if expected else 1.0
-    precision = hits / len(got) if got else None
-    exact_match = got == expected if case.exact else None
-    units_ok, missing_units = _present(case.expected_units, text)
-    facts_ok, missing_facts = _present(case.expected_facts, text)
-    correct = (
-        not error
-        and not refused
-        and recall == 1.0
-        and exact_match is not False
-        and units_ok is not False
-        and facts_ok is not False
-    )
+    recall = precision = None
+    exact_match = units_ok = facts_ok = None
+    missing_units: tuple[str, ...] = ()
+    missing_facts: tuple[str, ...] = ()
+    if case.answerable:
+        hits = len(expected & got)
+        recall = hits / len(expected) if expected else 1.0
+        precision = hits / len(got) if got else None
+        exact_match = got == expected if case.exact else None
+        units_ok, missing_units = _present(case.expected_units, text)
+        facts_ok, missing_facts = _present(case.expected_facts, text)
+        correct = not refused and recall == 1.0 and False not in (exact_match, units_ok, facts_ok)
+    else:
+        correct = refused and not cited
     return CaseScore(
-        **common, recall=recall, precision=precision, exact_match=exact_match, units_ok=units_ok, facts_ok=facts_ok,
-        correct=correct, missing_units=missing_units, missing_facts=missing_facts,
-    )  # fmt: skip
+        id=case.id,
+        category=case.category,
+        question=case.question,
+        answerable=case.answerable,
+        exact=case.exact,
+        expected=case.expected_tasks,
+        cited=tuple(cited),
+        refused=refused,
+        recall=recall,
+        precision=precision,
+        exact_match=exact_match,
+        units_ok=units_ok,
+        facts_ok=facts_ok,
+        correct=correct and not error,
+        missing_units=missing_units,
+        missing_facts=missing_facts,
+        latency_ms=latency_ms,
+        route=route,
+        answer=text,
+        error=error,
+    )
 
 
 # --- aggregates ----------------------------------------------------------------------------
@@ -241,7 +240,10 @@ def retrieval_cases(cases: Sequence[Case]) -> list[Case]:
 
 def _task_number(item: Any) -> int:
     task = item[0] if isinstance(item, tuple) else getattr(item, "task", item)
-    return int(getattr(task, "n", task))
+    number = getattr(task, "n", task)
+    if not isinstance(number, int):
+        raise TypeError(f"not a task or task number: {item!r}")
+    return number
 
 
 def evaluate_retrieval(engine: Any, cases: Sequence[Case], k: int = RETRIEVAL_K) -> dict[str, dict[str, Any]]:
@@ -323,20 +325,21 @@ def score_draft(
     labelled: list[tuple[int, int]] = []
     cursor = 0
     for clause in case.clauses:
-        span = _span(case.draft, clause.text, cursor) or (0, 0)
-        labelled.append(span)
-        cursor = span[1]
+        found = _span(case.draft, clause.text, cursor) or (0, 0)
+        labelled.append(found)
+        cursor = found[1]
     suggested: list[list[int]] = [[] for _ in case.clauses]
     stray: list[int] = []
     cursor = 0
     for text, tasks in predicted:
         span = _span(case.draft, text, cursor)
+        overlaps: list[float]
         if span is not None:
             cursor = span[1]
-            overlaps = [max(0, min(span[1], b) - max(span[0], a)) for a, b in labelled]
+            overlaps = [float(max(0, min(span[1], b) - max(span[0], a))) for a, b in labelled]
         else:
             overlaps = [difflib.SequenceMatcher(None, text, c.text).ratio() for c in case.clauses]
-            overlaps = [o if o >= 0.5 else 0 for o in overlaps]
+            overlaps = [o if o >= 0.5 else 0.0 for o in overlaps]
         best = max(range(len(overlaps)), key=overlaps.__getitem__) if overlaps else -1
         target = suggested[best] if best >= 0 and overlaps[best] > 0 else stray
         target.extend(n for n in tasks if n not in target)
