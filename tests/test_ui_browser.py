@@ -47,7 +47,29 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def url():
+def server_connections():
+    """Every address the server process connects to or looks up while the module runs."""
+    seen: list[str] = []
+    connect, lookup = socket.socket.connect, socket.getaddrinfo
+
+    def recording_connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            seen.append(str(address[0]))
+        return connect(sock, address)
+
+    def recording_lookup(host, *args, **kwargs):
+        seen.append(str(host))
+        return lookup(host, *args, **kwargs)
+
+    socket.socket.connect = recording_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = recording_lookup  # type: ignore[assignment]
+    yield seen
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.getaddrinfo = lookup  # type: ignore[assignment]
+
+
+@pytest.fixture(scope="module")
+def url(server_connections):
     from assistant.ui import launch
 
     port = free_port()
@@ -244,7 +266,7 @@ def test_export_tab_downloads_csv(session):
     page.screenshot(path=SHOTS / "09-export.png")
 
 
-def test_page_makes_no_request_beyond_the_host(session):
+def test_page_makes_no_request_beyond_the_host(session, server_connections):
     """Run last: every request the page made during the whole module stayed on the app's host."""
     host = urlsplit(session["url"]).netloc
     requests = session["requests"]
@@ -253,3 +275,6 @@ def test_page_makes_no_request_beyond_the_host(session):
     assert outside == []
     assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests if urlsplit(u).scheme.startswith("http"))
     assert os.environ.get("GRADIO_ANALYTICS_ENABLED") == "False"
+    # ... and the server itself (analytics, version checks, CDNs) connected to nothing else either.
+    assert server_connections, "the recorder saw no connection at all"
+    assert set(server_connections) <= {"127.0.0.1", "localhost", "::1"}, sorted(set(server_connections))
