@@ -17,6 +17,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported, a
 import html
 import ipaddress
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -137,6 +138,14 @@ def esc_markdown(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def plain_markdown(text: str) -> str:
+    """User text shown exactly as typed: no HTML, no markdown (links, emphasis, headings)."""
+    return esc_markdown(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text))
+
+
 def _units_html(units: Iterable[str], lead: str) -> str:
     chips = []
     for unit in units:
@@ -183,6 +192,8 @@ def render_sources(answer: Answer | None) -> str:
             parts.append('<div class="pq-head">相关任务（仅供参考，不作为引用）</div>')
             parts += [citation_card(c, related=True) for c in answer.related]
         return "".join(parts) + "</div>"
+    if not answer.citations:
+        return '<div class="pq-panel pq-empty">这个回答没有引用具体任务。</div>'
     head = f'<div class="pq-head">来源：{len(answer.citations)} 项任务（点击展开原文）</div>'
     cards = [citation_card(c) for c in answer.citations]
     return f'<div class="pq-panel">{head}{"".join(cards)}</div>'
@@ -385,7 +396,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             answer = assistant.ask(question, conversation)
         except AssistantError as error:  # ask() should not raise; never show a traceback if it does
             answer = Answer(question=question, answer=str(error), kind="invalid")
-        history.append({"role": "user", "content": esc_markdown(question) or "（空）"})
+        history.append({"role": "user", "content": plain_markdown(question) or "（空）"})
         history.append({"role": "assistant", "content": render_message(answer)})
         return history, render_sources(answer), "", conversation, answer.to_dict()
 

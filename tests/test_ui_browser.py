@@ -172,11 +172,12 @@ def test_chat_answer_sources_copy_and_follow_up(session):
 
 def test_refusal_looks_different_and_xss_is_text(session):
     page = session["page"]
-    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>美国签证怎么办？"
-    ask(page, payload, 2)
+    tags = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    ask(page, tags + "[点我](javascript:alert(3))美国签证怎么办？", 2)
     user_bubbles = page.locator("#pq-chat .user .message-content").all_inner_texts()
-    assert payload in user_bubbles[-1]  # shown literally, as text
+    assert tags + "[点我](javascript:alert(3))" in user_bubbles[-1]  # shown literally, as typed
     assert page.locator("#pq-chat img[src='x']").count() == 0
+    assert page.locator("#pq-chat a[href^='javascript']").count() == 0
     assert page.locator("#pq-chat script").count() == 0
     refusal = page.locator("#pq-chat .bot .pq-refusal-msg").last
     assert "文件未涉及" in refusal.inner_text()
