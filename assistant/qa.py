@@ -24,7 +24,8 @@ from .facts import Target, extract_targets, targets_of
 from .glossary import Glossary
 from .retrieval import Hit, SearchEngine
 from .settings import Settings
-from .understanding import Intent, Vocabulary, has_words, strip_markup, understand
+from .text import fold
+from .understanding import Intent, has_words, strip_markup, understand, vocabulary_for
 from .units import Registry
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ _QUANTITY_Q = re.compile(r"多少|几个|几张|几公里|数量|比例|百分�
 _DISTRICT_COLLECTIVES = ("各区人民政府", "各相关区人民政府")
 # A runner-up is cited too when its BM25 score is this close to the top hit's and dense ranks it top 3.
 RUNNER_UP_BM25_RATIO = 0.7
+# "Which tasks involve X" lists every hit scoring at least this share of the best BM25 score.
+LIST_BM25_RATIO = 0.45
+LIST_MAX = 10
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class Assistant:
         self.search_engine = engine
         self.llm = llm
         self.composer = Composer(document, registry.english)
-        self.vocabulary = Vocabulary(document, extra=[a for u in registry.units for a in u.aliases])
+        self.vocabulary = vocabulary_for(document, registry, glossary)
         self.targets = extract_targets(document)
         self._citer: DraftCiter | None = None
 
@@ -214,7 +218,10 @@ class Assistant:
     # --- retrieval route -------------------------------------------------------------------------
 
     def _topic(self, intent: Intent) -> Answer:
-        hits = self.search_engine.search(intent.query, k=max(self.settings.top_k, 10))
+        k = len(self.document.tasks) if intent.within else max(self.settings.top_k, 10)
+        hits = self.search_engine.search(intent.query, k=k)
+        if intent.within:
+            hits = [h for h in hits if h.task.n in intent.within]
         if intent.units:
             hits = [h for h in hits if set(intent.units) & set(h.task.units)] or hits
         related = [h.task for h in hits[:3]]
@@ -228,11 +235,11 @@ class Assistant:
         if not hits:
             reason = "The plan does not cover this." if intent.english else "《任务分工方案》没有涉及这个问题。"
             return self.composer.refusal(intent.question, reason, [], intent.english)
-        chosen = self._select(hits)
+        chosen = self._select_many(intent, hits) if intent.asks_list and not intent.asks_who else self._select(hits)
         if intent.asks_target:
             pairs = [(t, targets_of(t)) for t in chosen]
             with_targets = [(t, ts) for t, ts in pairs if ts]
-            if _QUANTITY_Q.search(intent.question) and not with_targets:
+            if _QUANTITY_Q.search(intent.question) and not with_targets and not any(re.search(r"\d", t.text) for t in chosen):
                 reason = ("The plan states no figure for this." if intent.english
                           else "《任务分工方案》对此没有规定具体数字或指标。")
                 return self.composer.refusal(intent.question, reason, chosen, intent.english)
@@ -252,6 +259,25 @@ class Assistant:
             if close and (hit.dense_rank or 99) <= 3:
                 chosen.append(hit.task)
         return chosen
+
+    def _select_many(self, intent: Intent, hits: list[Hit]) -> list[Task]:
+        """For "which tasks involve X、Y": per concept, every hit whose BM25 score is near that concept's best,
+        plus every task that quotes a concept word verbatim."""
+        concepts = [c for c in re.split(r"[、，,/和及与]|以及|还有", intent.query) if c.strip()]
+        chosen: list[Task] = []
+        for concept in concepts if len(concepts) > 1 else [intent.query]:
+            found = self.search_engine.search(concept, k=LIST_MAX) if len(concepts) > 1 else hits
+            if intent.within:
+                found = [h for h in found if h.task.n in intent.within]
+            if not found or not found[0].bm25_score:
+                continue
+            best = found[0].bm25_score
+            chosen += [h.task for h in found[:LIST_MAX] if (h.bm25_score or 0.0) >= LIST_BM25_RATIO * best]
+        for word in self.vocabulary.topic_runs(intent.question):
+            if len(word) >= 3:
+                chosen += [t for t in self.document.tasks if word in fold(t.text)]
+        chosen = list(dict.fromkeys(chosen))
+        return chosen or [hits[0].task]
 
     def _no_specifics(self, intent: Intent) -> str:
         cue = intent.specifics

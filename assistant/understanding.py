@@ -49,7 +49,7 @@ _SPECIFICS = re.compile(
     r"多少钱|几块钱|费用|收费|价格|票价|房价|租金|房租|工资|薪资|薪酬|月薪|养老金|退休金|标准是多少|补贴多少|补贴标准|"
     r"补贴金额|补多少|金额|多少分|几分|加多少|分值|分数线|什么条件|哪些条件|啥条件|条件是什么|资格|门槛|"
     r"怎么申请|如何申请|申请流程|怎样申请|怎么办理|如何办理|办理流程|去哪办|哪里办|在哪办|手续|需要什么材料|"
-    r"电话|热线|地址|网址|官网|报名|罚款|处罚标准|利率|贷款额度|"
+    r"电话|热线|地址|网址|官网|报名|罚款|处罚标准|利率|贷款额度|月租|租多少|费怎么收|怎么收费|收费标准|停车费|学费|"
     r"\bfees?\b|\bfares?\b|\bprices?\b|\bcosts?\b|how much money|\brent\b|\bsalar|\bwages?\b|eligib|\bapply\b|"
     r"\btuition\b|\bsubsidy amount|\bhow to (?:apply|register)|\brequirements? for\b|"
     r"\bapplication\b|\bpoints?\b|phone number|\baddress\b",
@@ -94,9 +94,12 @@ _SCAFFOLD = re.compile(
     r"部门|单位|机构|任务|工作|事情|事项|方面|相关|有关|关于|具体|主要|需要|要|应该|应当|的|了|吗|呢|啊|呀|吧|是|在|和|与|"
     r"及|或|还|也|都|由|归|管|对|把|被|给|这|那|它|该|个|项|条|有|没有|几|多少|目标|指标|要求|怎么|如何|为什么|"
     r"文件|方案|分工|规定|提到|说|讲|写|上海|我市|本市|全市|市里|我们|我|你|计划|行动|推进|开展|实施|加强|建设|"
-    r"完成|做|干|搞|情况|内容|措施|政策|问题",
+    r"完成|做|干|搞|情况|内容|措施|政策|问题|分别|一共|总共|共有|列出|列一下|列举|都|哪|这块|那块|这部分|"
+    r"公里|平方米|万张|比例|百分比|期限|时候|哪年|时间|截止|数字|数量|是否|能不能|会不会|出现|提及|涉及|其中|里面|当中|"
+    r"这些|上述|以上",
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+MIN_COVERAGE = 0.5  # share of a topic's bigrams the document must contain for the plan to cover it
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,14 @@ class Intent:
     asks_who: bool = False
     asks_lead: bool = False
     asks_target: bool = False
+    asks_list: bool = False  # "有哪些任务 / 涉及…的任务": every matching task, not just the best
     year: int | None = None
     english: bool = False
     specifics: str = ""  # the refusal cue found (fee, price, eligibility ...), if any
     uncovered: tuple[str, ...] = ()  # topic words that occur nowhere in the document
     corrections: tuple[tuple[str, str], ...] = ()  # (typed, document form)
     followup: str = ""  # how the question leaned on the conversation, if it did
+    within: tuple[int, ...] = ()  # search only these tasks (其中… after a list answer)
     notes: dict[str, object] = field(default_factory=dict, compare=False)
 
 
@@ -190,28 +195,46 @@ def _core(title: str) -> str:
     return re.sub(r"^(实施|建设|完善|健全|优化|保障|扩大|发挥|增强|着力推动|分类推进|织密|打造|形成|强化|率先打造)", "", title)
 
 
-def match_titles(text: str, document: Document) -> tuple[list[int], list[int]]:
-    """Sections and parts whose title words the text quotes (at least 4 characters of the core)."""
+def match_titles(text: str, document: Document, strict: bool = False) -> tuple[list[int], list[int]]:
+    """Sections and parts whose title the text quotes: the longest shared run of >= 3 characters
+    that no other title shares (通勤圈 -> （十五）, 长三角一体化 -> 四、, 韧性安全城市 -> （八）)."""
     folded = fold(text)
-    sections = [s.no for s in document.sections if _quotes(folded, fold(_core(s.title)))]
-    parts = [p.no for p in document.parts if _quotes(folded, fold(_core(p.title)))]
-    return sections, parts
+    titles = [("section", s.no, fold(_core(s.title))) for s in document.sections]
+    titles += [("part", p.no, fold(_core(p.title))) for p in document.parts]
+    best: dict[tuple[str, int], int] = {}
+    for kind, no, core in titles:
+        for length in range(len(core), 2, -1):
+            runs = [core[i : i + length] for i in range(len(core) - length + 1)]
+            shared = [r for r in runs if r in folded and _distinctive(r, core, titles)]
+            if shared and strict and length < 0.6 * len(core):
+                break
+            if shared:
+                best[(kind, no)] = length
+                break
+    if not best:
+        return [], []
+    top = max(best.values())
+    winners = [key for key, length in best.items() if length == top]
+    return [n for k, n in winners if k == "section"], [n for k, n in winners if k == "part"]
 
 
-def _quotes(text: str, core: str) -> bool:
-    if len(core) < 4:
-        return core in text
-    need = max(4, int(len(core) * 0.6 + 0.5))
-    return any(core[i : i + need] in text for i in range(len(core) - need + 1))
+def _distinctive(run: str, core: str, titles: list[tuple[str, int, str]]) -> bool:
+    """A run that occurs in this title only (a part's title may share it with its own sections)."""
+    return sum(1 for _, _, other in titles if run in other) <= 2 and run not in _GENERIC_TITLE_WORDS
+
+
+_GENERIC_TITLE_WORDS = frozenset({"城市", "建设", "发展", "推进", "实施", "行动", "体系", "一体化", "长三角", "新型城镇化",
+                                  "城镇化"})
 
 
 class Vocabulary:
     """What the document says, for typo repair and "is this topic in the plan at all" checks."""
 
-    def __init__(self, document: Document, extra: list[str] | None = None) -> None:
+    def __init__(self, document: Document, extra: list[str] | None = None, english: list[str] | None = None) -> None:
         texts = [t.text for t in document.tasks] + [s.title for s in document.sections]
         texts += [p.title for p in document.parts] + list(document.units()) + list(extra or [])
         self.text = fold("\n".join(texts))
+        self.english_words = {w for phrase in english or [] for w in re.findall(r"[a-z][a-z\-]+", phrase.lower())}
 
     @cached_property
     def _wildcards(self) -> dict[str, str]:
@@ -242,22 +265,52 @@ class Vocabulary:
         return None
 
     def uncovered(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
-        """Topic words not in the document (after typo repair), and the repairs made."""
+        """Topic words not in the document, when most of the topic is absent; and the typo repairs made.
+
+        Coverage is the share of the topic's character bigrams (question scaffolding removed, typos
+        repaired) that occur in the document. A topic below :data:`MIN_COVERAGE` is outside the plan;
+        leftover scaffolding ("什么时候", "这事") cannot sink a question whose real topic is covered.
+        """
         topic = _SCAFFOLD.sub(" ", fold(text))
         missing: list[str] = []
         fixes: list[tuple[str, str]] = []
+        total = covered = 0
         for run in _CJK_RUN.findall(topic):
             if run in self.text:
+                total += len(run) - 1
+                covered += len(run) - 1
                 continue
             fixed = self.repair(run)
             if fixed and fixed != run:
                 fixes.append((run, fixed))
                 run = fixed
             bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
-            covered = sum(1 for b in bigrams if b in self.text)
-            if covered / len(bigrams) < 0.5:
+            hits = sum(1 for b in bigrams if b in self.text)
+            total += len(bigrams)
+            covered += hits
+            if hits / len(bigrams) < 0.5:
                 missing.append(run)
-        return missing, fixes
+        coverage = covered / total if total else 1.0
+        return (missing if coverage < MIN_COVERAGE else []), fixes
+
+    def topic_runs(self, text: str) -> list[str]:
+        """Chinese topic words of a question that the document contains verbatim."""
+        return [run for run in _CJK_RUN.findall(_SCAFFOLD.sub(" ", fold(text))) if run in self.text]
+
+    def english_uncovered(self, words: list[str]) -> list[str]:
+        """English topic words unknown to the glossary and unit registry, when they are the majority."""
+        unknown = [w for w in words if w not in self.english_words and w.rstrip("s") not in self.english_words]
+        return unknown if words and len(unknown) == len(words) else []
+
+
+def vocabulary_for(document: Document, registry: object, glossary: object | None) -> Vocabulary:
+    """The document's vocabulary plus the names and English words the registry and glossary know."""
+    units = registry.units  # type: ignore[attr-defined]
+    aliases = [a for u in units for a in u.aliases]
+    english = [u.english for u in units] + [a for u in units for a in u.english_aliases]
+    if glossary is not None:
+        english += [s for term in glossary.terms for s in term.shorthand if is_english(s)]  # type: ignore[attr-defined]
+    return Vocabulary(document, extra=aliases, english=english)
 
 
 # --- the router ------------------------------------------------------------------------------
@@ -290,10 +343,12 @@ def understand(
         "asks_who": asks_who,
         "asks_lead": role == "lead",
         "asks_target": bool(_TARGET.search(q)) and not _SPECIFICS.search(q),
+        "asks_list": bool(_LIST.search(q)) and not _WHO.search(q),
         "english": english,
         "specifics": (m.group(0) if (m := _SPECIFICS.search(q)) else ""),
     }
 
+    q, unit_fixes = _repair_unit_names(q, registry)
     mentions = registry.resolve(q)  # type: ignore[attr-defined]
     units = tuple(dict.fromkeys(m.unit for m in mentions))
     residue = q
@@ -303,7 +358,8 @@ def understand(
     expansions = list(glossary.expand(q)) if glossary is not None else []  # type: ignore[attr-defined]
     if english:  # English words cannot be checked against the Chinese text: they must map via the glossary
         fixes: list[tuple[str, str]] = []
-        uncovered = [] if expansions or units else _topic_words(_glossary_residue(residue, glossary), True)
+        words = _topic_words(_glossary_residue(residue, glossary), True)
+        uncovered = [] if (units or expansions) else vocabulary.english_uncovered(words)
     else:
         uncovered, fixes = vocabulary.uncovered(_glossary_residue(residue, glossary))
     query = q
@@ -317,7 +373,7 @@ def understand(
         units=units,
         role=role,
         uncovered=tuple(uncovered),
-        corrections=tuple(fixes),
+        corrections=tuple(unit_fixes + fixes),
         **flags,
     )
 
@@ -330,10 +386,13 @@ def understand(
     if tasks:
         return Intent(route="task", tasks=tuple(tasks), **base)  # type: ignore[arg-type]
     sections, parts = find_sections(q, document), find_parts(q, document)
-    if not sections and not parts and (_STRUCT.search(q) or (_LIST.search(q) and not units)):
-        sections, parts = match_titles(residue, document)
+    if not sections and not parts and not asks_who and (_STRUCT.search(q) or (_LIST.search(q) and not units)):
+        sections, parts = match_titles(residue, document, strict=not _STRUCT.search(q))
         if sections and parts:
-            parts = []
+            if re.search(r"部分|\bpart\b", q, re.I):
+                sections = []
+            else:
+                parts = []
     if sections and not units:
         return Intent(route="section", section=sections[0], **base)  # type: ignore[arg-type]
     if parts and not units:
@@ -343,22 +402,56 @@ def understand(
     year = _year(q)
     if year and not topic_words and not units:
         return Intent(route="deadline", year=year, **base)  # type: ignore[arg-type]
-    if units and not topic_words and not flags["specifics"]:
+    real_topic = [w for w in topic_words if english or vocabulary.contains(w)]
+    if units and not real_topic and not flags["specifics"] and not (flags["asks_target"] and topic_words):
         return Intent(route="unit", **base)  # type: ignore[arg-type]
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
 
 
+def _repair_unit_names(question: str, registry: object) -> tuple[str, list[tuple[str, str]]]:
+    """Fix a one-character typo inside a unit abbreviation (住健委 -> 住建委) when nothing resolves."""
+    if registry.resolve(question):  # type: ignore[attr-defined]
+        return question, []
+    index = _alias_wildcards(registry)
+    for length in (4, 3):
+        for i in range(len(question) - length + 1):
+            window = question[i : i + length]
+            for j in range(1, length - 1):
+                alias = index.get(window[:j] + "?" + window[j + 1 :])
+                if alias and alias != window:
+                    return question[:i] + alias + question[i + length :], [(window, alias)]
+    return question, []
+
+
+_ALIAS_CACHE: dict[int, dict[str, str]] = {}
+
+
+def _alias_wildcards(registry: object) -> dict[str, str]:
+    key = id(registry)
+    if key not in _ALIAS_CACHE:
+        index: dict[str, str] = {}
+        for unit in registry.units:  # type: ignore[attr-defined]
+            for alias in unit.aliases:
+                if 3 <= len(alias) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in alias):
+                    for j in range(1, len(alias) - 1):
+                        index.setdefault(alias[:j] + "?" + alias[j + 1 :], alias)
+        _ALIAS_CACHE[key] = index
+    return _ALIAS_CACHE[key]
+
+
 def _glossary_residue(text: str, glossary: object | None) -> str:
-    """The text with glossary shorthands removed (they are known topics, not unknown words)."""
+    """The text with glossary shorthands replaced by the document's wording (known topics, not unknown words)."""
     if glossary is None:
         return text
-    for shorthand, _ in glossary.matches(text):  # type: ignore[attr-defined]
-        text = re.sub(re.escape(shorthand), " ", text, flags=re.I)
+    for shorthand, means in glossary.matches(text):  # type: ignore[attr-defined]
+        text = re.sub(re.escape(shorthand), " " + (means[0] if means and not is_english(shorthand) else "") + " ",
+                      text, flags=re.I)
     return text
 
 
 _EN_STOP = frozenset(
-    """a an the of for in on at to by is are was be which who whom whose what when where how many much
+    """work works working such as like also other things thing matters matter issue issues handle handles handling
+    a an the of for in on at to by is are was be which who whom whose what when where how many much
     does do did responsible lead leads leading task tasks item number plan shanghai city municipal
     government this that it its and or with about under list all any please tell me show units unit
     department departments agency agencies body bodies goal goals target targets deadline section
@@ -390,37 +483,49 @@ def _ordinal(text: str) -> int | None:
     return _to_int(m.group(1))
 
 
+_WITHIN = re.compile(r"其中|这些任务|这些里|里面|当中|上述|以上|among (?:them|these)|of these", re.I)
+_IT_UNIT = re.compile(r"它|他们|该单位|这个单位|这个部门|该部门|\b(?:it|they)\b", re.I)
+
+
 def _followup(q: str, residue: str, units: tuple[str, ...], context: Context, base: dict[str, object]) -> Intent | None:
+    """Resolve a question that leans on the previous turn, or return None for a standalone one."""
     previous = context.intent
     if previous is None or not (context.tasks or context.units):
         return None
+    if find_task_numbers(q) or _year(q):
+        return None
+    english = bool(base["english"])
     short = len(fold(q)) <= 12
+    topic = _topic_words(residue, english)
+    pronoun = bool(_PRONOUN.search(q))
     ordinal = _ordinal(q)
     if ordinal and short and len(context.tasks) > 1 and ordinal <= len(context.tasks) and not units:
         carried = {**base, **_carry(previous, base)}
         return Intent(route="task", tasks=(context.tasks[ordinal - 1],), followup="ordinal", **carried)  # type: ignore[arg-type]
-    if not _PRONOUN.search(q):
-        return None
-    english = bool(base["english"])
-    topic = _topic_words(residue, english)
-    if units:  # 那人社局呢? -> same question about another unit
-        if short and not topic:
+    if units:  # 那人社局呢? -> the same question about another unit
+        if short and not topic and pronoun:
             carried = {**base, **_carry(previous, base)}
             return Intent(route="unit", followup="new-unit", **carried)  # type: ignore[arg-type]
         return None
+    within = bool(_WITHIN.search(q)) and len(context.tasks) > 1
+    if within and topic:  # 其中谁负责11号线衔接? -> search only the previous answer's tasks
+        return Intent(route="topic", within=context.tasks, followup="within", **base)  # type: ignore[arg-type]
+    if context.units and previous.route == "unit" and (pronoun or within) and base["role"] != "any" and not topic:
+        return Intent(route="unit", followup="pronoun-unit", **{**base, "units": context.units[:1]})  # type: ignore[arg-type]
     wants_list = bool(_LIST.search(q)) and not base["asks_target"]
-    if wants_list and context.units and (re.search(r"它|他们|该单位|这个单位|这个部门|\b(?:it|they)\b", q, re.I)):
-        unit = context.units[0]
-        return Intent(route="unit", followup="pronoun-unit", **{**base, "units": (unit,)})  # type: ignore[arg-type]
-    if topic and not short:
+    if wants_list and context.units and _IT_UNIT.search(q) and not topic:
+        return Intent(route="unit", followup="pronoun-unit", **{**base, "units": context.units[:1]})  # type: ignore[arg-type]
+    if topic:
+        if short and pronoun and re.match(r"^\s*(?:那|那么|and|what about|how about)", q, re.I):
+            carried = {**base, **_carry(previous, base)}
+            return Intent(route="topic", followup="new-topic", **carried)  # type: ignore[arg-type]
         return None
-    if topic and re.match(r"^\s*(?:那|那么|and|what about|how about)?\s*.+(?:呢|\?|？)?\s*$", q, re.I) and short:
-        carried = {**base, **_carry(previous, base)}
-        return Intent(route="topic", followup="new-topic", **carried)  # type: ignore[arg-type]
-    if context.tasks:
-        tasks = context.tasks[:1] if (base["asks_who"] or base["asks_lead"]) else context.tasks
-        if base["asks_target"] and len(context.tasks) > 1:
-            tasks = context.tasks
+    if not (pronoun or base["asks_who"] or base["asks_lead"] or base["asks_target"] or within):
+        return None
+    if context.tasks:  # 那它的目标是多少? / 这条谁牵头? / What is the target?
+        tasks = context.tasks
+        if (base["asks_who"] or base["asks_lead"]) and not within:
+            tasks = context.tasks[:1]
         return Intent(route="task", tasks=tuple(tasks), followup="pronoun-task", **base)  # type: ignore[arg-type]
     return None
 

@@ -7,7 +7,7 @@ import pytest
 from assistant.document import load
 from assistant.glossary import Glossary
 from assistant.settings import DEFAULT_CORPUS
-from assistant.understanding import Context, Vocabulary, find_task_numbers, understand
+from assistant.understanding import Context, find_task_numbers, understand, vocabulary_for
 from assistant.units import Registry
 
 
@@ -15,7 +15,8 @@ from assistant.units import Registry
 def env():
     document = load(DEFAULT_CORPUS)
     registry = Registry.load()
-    return document, registry, Glossary.load(), Vocabulary(document)
+    glossary = Glossary.load()
+    return document, registry, glossary, vocabulary_for(document, registry, glossary)
 
 
 def route(env, question, context=None):
@@ -78,7 +79,7 @@ def test_routes(env, question, expected):
     ("question", "cue"),
     [
         ("居住证积分加多少分？", "加多少"),
-        ("公租房的月租金多少钱", "租金"),
+        ("公租房的租金多少钱", "租金"),
         ("随迁子女入学需要什么条件", "什么条件"),
         ("落户怎么申请", "怎么申请"),
         ("How much is the rent for affordable housing?", "rent"),
