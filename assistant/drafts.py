@@ -50,6 +50,7 @@ _LEAD_IN = re.compile(
     r"今年|去年|上半年|下半年|年内|近年来|截至目前|下一步|与此同时|总体来看|具体来看)$"
 )
 _CONTENT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,15 @@ _UNIT_TOKEN = re.compile(r"(?:局|委|办|厅|政府|管委会|执委会)$")
 Word = tuple[str, tuple[str, ...]]  # (the word as the clause says it, the plan phrases that count as it)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A clause made ready for matching (see :meth:`DraftCiter._prepare`)."""
+
+    text: str  # folded, unit names removed, typos repaired
+    words: tuple[Word, ...]  # topic words
+    query: str  # retrieval query: the text plus glossary and unit expansions ("" without topic words)
+
+
 def _content_tokens(text: str) -> list[str]:
     """Topic words of a (folded) text: jieba tokens minus generic verbs, time words, numbers, units."""
     return [
@@ -164,10 +174,12 @@ MIN_COVERAGE = 0.5  # weighted share of content words the task must contain to b
 MIN_ANCHORED_COVERAGE = 0.35  # ... or this much when they share a specific phrase (“春风行动”)
 ANCHOR_CHARS, ANCHOR_MAX_TASKS = 4, 2
 MAX_DENSE_RANK = 5  # ... and the task must be among the clause's nearest tasks by meaning
+MAX_ANCHORED_DENSE_RANK = 20  # ... unless it shares a specific phrase with the clause (城市更新)
 HIGH_COVERAGE, HIGH_MARGIN = 0.8, 0.04
 MID_COVERAGE = 0.65
 SECOND_NEW_COVERAGE = 0.3  # a second task is cited only for words the first does not explain
 MARGIN_WEIGHT = 3.0  # dense margin's weight against coverage when ranking candidates
+ANCHOR_WEIGHT = 0.02  # per character of the shared specific phrase, when ranking candidates
 
 
 @dataclass(frozen=True)
@@ -183,7 +195,7 @@ class Evidence:
 
     @property
     def strength(self) -> float:
-        return self.coverage + MARGIN_WEIGHT * self.margin
+        return self.coverage + MARGIN_WEIGHT * self.margin + ANCHOR_WEIGHT * len(self.anchor)
 
 
 @dataclass(frozen=True)
@@ -267,26 +279,28 @@ class DraftCiter:
         self._tasks: tuple[Task, ...] = tuple(document.tasks)
         self._texts = [fold(t.text) for t in self._tasks]
         self._lexical = LexicalIndex.from_document(document)
-        self._weights: dict[str, float] = {}
+        self._found_in: dict[Word, np.ndarray] = {}
+        self._phrases: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def cite(self, draft: str) -> DraftResult:
         """Split ``draft`` into clauses and suggest tasks for each (one embedding call in all)."""
         spans = split_clauses(draft)
         prepared = self._prepare(draft, spans)
-        unique = list(dict.fromkeys(query for _, query in prepared if query))
-        vectors = self.engine.embedder.embed_queries(unique) if unique else np.zeros((0, 1), dtype=np.float32)
-        dense = dict(zip(unique, np.asarray(vectors) @ self.engine.index.matrix.T, strict=True))
+        unique = list(dict.fromkeys(p.query for p in prepared if p.query))
+        matrix = self.engine.index.matrix  # tasks x dimensions
+        vectors = self.engine.embedder.embed_queries(unique) if unique else np.zeros((0, matrix.shape[1]))
+        dense = dict(zip(unique, np.asarray(vectors) @ matrix.T, strict=True))
         clauses = tuple(
-            self._decide(span, self._candidates(dense[query], words, query) if query else [])
-            for span, (words, query) in zip(spans, prepared, strict=True)
+            self._decide(span, self._candidates(dense[p.query], p) if p.query else [])
+            for span, p in zip(spans, prepared, strict=True)
         )
         return DraftResult(draft, clauses, annotate(draft, clauses))
 
     # -- evidence -------------------------------------------------------------------------------
 
-    def _prepare(self, draft: str, spans: Sequence[Span]) -> list[tuple[tuple[Word, ...], str]]:
-        """Per clause: (its topic words, the retrieval query; "" when it has no topic words).
+    def _prepare(self, draft: str, spans: Sequence[Span]) -> list[Prepared]:
+        """Each clause as the plan would say it.
 
         Unit names are removed from the words (they say who, not what) but their canonical names go
         into the query, as :meth:`SearchEngine.expanded` does. Glossary shorthand becomes one word that
@@ -296,7 +310,7 @@ class DraftCiter:
         mentions = self.registry.resolve(draft)
         shorthands = self.glossary.matches(draft) if self.glossary is not None else []
         _, fixes = self.vocabulary.uncovered(draft)
-        out: list[tuple[tuple[Word, ...], str]] = []
+        out: list[Prepared] = []
         for span in spans:
             text, units = span.text, []
             for m in sorted(mentions, key=lambda m: -m.start):
@@ -309,38 +323,48 @@ class DraftCiter:
                 folded = folded.replace(typed, fixed)
             words: list[Word] = []
             expansions: list[str] = []
+            rest = folded
             for shorthand, means in shorthands:
                 key = fold(shorthand)
-                if key in folded:
-                    folded = folded.replace(key, "，")
+                if key in rest:
+                    rest = rest.replace(key, "，")
                     words.append((shorthand, tuple(fold(m) for m in means)))
                     expansions.extend(means)
-            words.extend((t, (t,)) for t in _content_tokens(folded))
-            query = " ".join([folded.strip(), *expansions, *dict.fromkeys(units)]) if words else ""
-            out.append((tuple(words), query))
+            words.extend((t, (t,)) for t in _content_tokens(rest))
+            # Only a task with enough of the words can be cited: without one, skip the embedding.
+            possible = bool(words) and float(self._coverage(words).max()) >= MIN_ANCHORED_COVERAGE
+            query = " ".join([folded.strip(), *expansions, *dict.fromkeys(units)]) if possible else ""
+            out.append(Prepared(folded, tuple(words), query))
         return out
 
-    def _tasks_with(self, word: Word) -> int:
-        return sum(1 for t in self._texts if any(p in t for p in word[1]))
+    def _found(self, word: Word) -> np.ndarray:
+        """Which tasks contain the word (any of its phrases), as a boolean vector (cached)."""
+        found = self._found_in.get(word)
+        if found is None:
+            found = np.array([any(p in t for p in word[1]) for t in self._texts], dtype=bool)
+            with self._lock:
+                self._found_in[word] = found
+        return found
 
     def _weight(self, word: Word) -> float:
         """Inverse document frequency over task texts; a word no task uses weighs the most."""
-        weight = self._weights.get(word)
-        if weight is None:
-            weight = math.log((len(self._texts) + 1) / (self._tasks_with(word) + 0.5))
-            with self._lock:
-                self._weights[word] = weight
-        return weight
+        return math.log((len(self._texts) + 1) / (int(self._found(word).sum()) + 0.5))
 
-    def _candidates(self, dense: np.ndarray, words: Sequence[Word], query: str) -> list[Evidence]:
+    def _coverage(self, words: Sequence[Word]) -> np.ndarray:
+        """Every task's weighted share of the clause's words."""
+        weights = np.array([self._weight(w) for w in words])
+        found = np.array([self._found(w) for w in words], dtype=float)
+        return weights @ found / weights.sum()
+
+    def _candidates(self, dense: np.ndarray, clause: Prepared) -> list[Evidence]:
         """The best fused candidates with their evidence, strongest first."""
+        words = clause.words
         if not words:
             return []
         weights = {w: self._weight(w) for w in words}
         total = sum(weights.values())
-        specific = math.log((len(self._texts) + 1) / (ANCHOR_MAX_TASKS + 0.5))
         dense_order = [int(i) for i in np.argsort(-dense, kind="stable")]
-        bm25 = self._lexical.scores(query)
+        bm25 = self._lexical.scores(clause.query)
         bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
         fused = rrf([dense_order, bm25_order])
         best = sorted(fused, key=lambda i: -fused[i])[:CANDIDATES]
@@ -349,7 +373,6 @@ class DraftCiter:
         evidence = []
         for i in best:
             covered = [w for w in words if any(p in self._texts[i] for p in w[1])]
-            anchors = [w[0] for w in covered if len(w[0]) >= ANCHOR_CHARS and weights[w] >= specific]
             evidence.append(
                 Evidence(
                     task=self._tasks[i].n,
@@ -357,11 +380,33 @@ class DraftCiter:
                     margin=float(dense[i]) - median,
                     dense_rank=rank[i],
                     covered=frozenset(w[0] for w in covered),
-                    anchor=max(anchors, key=len, default=""),
+                    anchor=self._anchor(clause.text, i),
                 )
             )
         evidence.sort(key=lambda e: -e.strength)
         return evidence
+
+    def _anchor(self, text: str, task: int) -> str:
+        """The longest stretch of the clause (≥4 characters) found verbatim in this task and in at most
+        ANCHOR_MAX_TASKS tasks in all, unless it is made of generic words only (全面完成)."""
+        target = self._texts[task]
+        runs = _CJK_RUN.findall(text)
+        for length in range(max((len(r) for r in runs), default=0), ANCHOR_CHARS - 1, -1):
+            for run in runs:
+                for i in range(len(run) - length + 1):
+                    window = run[i : i + length]
+                    if window in target and self._specific(window):
+                        return window
+        return ""
+
+    def _specific(self, phrase: str) -> bool:
+        known = self._phrases.get(phrase)
+        if known is None:
+            in_tasks = sum(1 for t in self._texts if phrase in t)
+            known = in_tasks <= ANCHOR_MAX_TASKS and bool(_content_tokens(phrase))
+            with self._lock:
+                self._phrases[phrase] = known
+        return known
 
     # -- decision ---------------------------------------------------------------------------------
 
@@ -386,6 +431,10 @@ class DraftCiter:
 
 
 def _supported(e: Evidence) -> bool:
+    """Enough of the clause's words are in the task, and the task is near it in meaning (a shared
+    specific phrase with most of the words stands on its own: 扎实推进城市更新)."""
+    if e.anchor and e.coverage >= MIN_COVERAGE and e.dense_rank <= MAX_ANCHORED_DENSE_RANK:
+        return True
     if e.dense_rank > MAX_DENSE_RANK:
         return False
     return e.coverage >= MIN_COVERAGE or (bool(e.anchor) and e.coverage >= MIN_ANCHORED_COVERAGE)
