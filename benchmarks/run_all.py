@@ -90,7 +90,9 @@ def load_average() -> str:
 
 def threads_label() -> str:
     value = os.environ.get("OMP_NUM_THREADS")
-    return value if value else f"unset (OpenMP default: {os.cpu_count()} = all cores)"
+    label = value if value else f"unset (OpenMP default: {os.cpu_count()} = all cores)"
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    return f"{label}, OMP_WAIT_POLICY {policy}" if policy else label
 
 
 def finish(result: dict[str, Any]) -> int:
