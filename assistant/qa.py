@@ -39,6 +39,7 @@ RUNNER_UP_BM25_RATIO = 0.7
 # "Which tasks involve X" lists every hit scoring at least this share of the best BM25 score.
 LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
+LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ class Assistant:
             reason = "The plan does not cover this." if intent.english else "《任务分工方案》没有涉及这个问题。"
             return self.composer.refusal(intent.question, reason, [], intent.english)
         chosen = self._select_many(intent, hits) if intent.asks_list and not intent.asks_who else self._select(hits)
-        if intent.asks_target:
+        if intent.asks_target and not intent.asks_list:
             pairs = [(t, targets_of(t)) for t in chosen]
             with_targets = [(t, ts) for t, ts in pairs if ts]
             if _QUANTITY_Q.search(intent.question) and not with_targets and not any(re.search(r"\d", t.text) for t in chosen):
@@ -272,10 +273,12 @@ class Assistant:
             if not found or not found[0].bm25_score:
                 continue
             best = found[0].bm25_score
-            chosen += [h.task for h in found[:LIST_MAX] if (h.bm25_score or 0.0) >= LIST_BM25_RATIO * best]
+            chosen += [h.task for h in found[:LIST_MAX]
+                       if (h.bm25_score or 0.0) >= LIST_BM25_RATIO * best and (h.dense_rank or 99) <= LIST_DENSE_RANK]
         for word in self.vocabulary.topic_runs(intent.question):
-            if len(word) >= 3:
-                chosen += [t for t in self.document.tasks if word in fold(t.text)]
+            quoting = [t for t in self.document.tasks if word in fold(t.text)]
+            if len(quoting) <= LIST_MAX:  # a specific term, not a word every task uses
+                chosen += quoting
         chosen = list(dict.fromkeys(chosen))
         return chosen or [hits[0].task]
 

@@ -35,7 +35,7 @@ _LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|\blead(?:s|
 _CO = re.compile(r"参与|配合|协同|协助|参加|co-?responsible|support(?:ing)?\b", re.I)
 _LIST = re.compile(
     r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|清单|有哪些|"
-    r"多少项|几项|多少个任务|全部|所有|还负责|还管|涉及哪些|涉及什么|\btasks?\b|what (?:does|do|is|are)",
+    r"多少项|几项|几条|多少个任务|全部|所有|还负责|还管|涉及|相关的?任务|哪几项|哪几条|\btasks?\b|what (?:does|do|is|are)",
     re.I,
 )
 _TARGET = re.compile(
@@ -206,7 +206,7 @@ def match_titles(text: str, document: Document, strict: bool = False) -> tuple[l
         for length in range(len(core), 2, -1):
             runs = [core[i : i + length] for i in range(len(core) - length + 1)]
             shared = [r for r in runs if r in folded and _distinctive(r, core, titles)]
-            if shared and strict and length < 0.6 * len(core):
+            if shared and strict and length < 0.8 * len(core):
                 break
             if shared:
                 best[(kind, no)] = length
