@@ -98,7 +98,8 @@ def test_missing_argument_and_bad_setting(run):
 
 def test_corrupt_document_names_the_line(run, tmp_path):
     bad = tmp_path / "bad.txt"
-    bad.write_text("沪区域办〔2025〕2号\n关于印发《测试》的通知\n2025年1月1日\n## 一、部分\n（一）节\n1. 没有责任单位的任务。\n", encoding="utf-8")
+    text = "沪区域办〔2025〕2号\n关于印发《测试》的通知\n2025年1月1日\n## 一、部分\n（一）节\n1. 没有责任单位的任务。\n"
+    bad.write_text(text, encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "assistant", "tasks"], capture_output=True, text=True,
                          env={**os.environ, "POLICYQA_CORPUS": str(bad)}, timeout=60)
     assert out.returncode == 2 and "第6行" in out.stderr and "Traceback" not in out.stderr
