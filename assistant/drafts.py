@@ -287,7 +287,8 @@ class DraftCiter:
         """Split ``draft`` into clauses and suggest tasks for each (one embedding call in all)."""
         spans = split_clauses(draft)
         prepared = self._prepare(draft, spans)
-        unique = list(dict.fromkeys(p.query for p in prepared if p.query))
+        # Each distinct query once, similar lengths together (the engine pads a batch to its longest).
+        unique = sorted(dict.fromkeys(p.query for p in prepared if p.query), key=len)
         matrix = self.engine.index.matrix  # tasks x dimensions
         vectors = self.engine.embedder.embed_queries(unique) if unique else np.zeros((0, matrix.shape[1]))
         dense = dict(zip(unique, np.asarray(vectors) @ matrix.T, strict=True))

@@ -95,18 +95,31 @@ def main() -> int:
         assistant = Assistant.open(Settings.from_env(index_dir=Path(tmp) / "index"))
         print(f"assistant open (index build + warm-up): {time.perf_counter() - start:.2f} s")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        embedder = assistant.search_engine.embedder
+        embed_queries, embedded = embedder.embed_queries, []
+
+        def timed(texts):  # how much of the time is the embedding model
+            start = time.perf_counter()
+            vectors = embed_queries(texts)
+            embedded.append((len(texts), time.perf_counter() - start))
+            return vectors
+
+        embedder.embed_queries = timed
         times = []
         for _ in range(args.rounds):
+            embedded.clear()
             start = time.perf_counter()
             result = assistant.cite(draft)
             times.append(time.perf_counter() - start)
+            queries, seconds = map(sum, zip(*embedded, strict=True)) if embedded else (0, 0.0)
+            print(f"  round: {times[-1]:.2f} s, of which embedding {seconds:.2f} s ({queries} queries in {len(embedded)} call)")
         cited = sum(1 for c in result.clauses if c.tasks)
         best, worst = min(times), max(times)
         print(f"cite 10k draft: best {best:.2f} s, worst {worst:.2f} s over {args.rounds} rounds")
         print(f"clauses/second (best): {len(result.clauses) / best:.0f}")
         print(f"clauses with a citation: {cited} of {len(result.clauses)}")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})")
     return 0
 
 
