@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -18,3 +19,10 @@ def assistant(tmp_path_factory):
 
     settings = Settings.from_env(env={}, index_dir=tmp_path_factory.mktemp("index"))
     return Assistant.open(settings)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
@@ -18,19 +18,6 @@ from assistant.settings import Settings
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def assistant():
-    from assistant.qa import Assistant
-
-    return Assistant.open(Settings.from_env(), progress=print)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import free_port
 
 from assistant.settings import Settings
 
@@ -41,12 +42,6 @@ if not CHROMIUM.exists():
     pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium fonts-noto-cjk)", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server_connections():
     """Every address the server process connects to or looks up while the module runs."""
@@ -70,11 +65,11 @@ def server_connections():
 
 
 @pytest.fixture(scope="module")
-def url(server_connections):
+def url(server_connections, assistant):
     from assistant.ui import launch
 
     port = free_port()
-    demo = launch(Settings.from_env(host="127.0.0.1", port=port), block=False, progress=print)
+    demo = launch(Settings.from_env(host="127.0.0.1", port=port), block=False, assistant=assistant)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 

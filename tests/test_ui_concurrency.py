@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import free_port
 
 from assistant.settings import Settings
 
@@ -28,18 +28,12 @@ QUESTIONS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def url():
+def url(assistant):
     from assistant.ui import launch
 
     port = free_port()
-    demo = launch(Settings.from_env(host="127.0.0.1", port=port), block=False, progress=print)
+    demo = launch(Settings.from_env(host="127.0.0.1", port=port), block=False, assistant=assistant)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 
