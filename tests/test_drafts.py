@@ -11,15 +11,6 @@ from assistant.answer import cite_key
 from assistant.drafts import ClauseCitation, DraftResult, annotate, split_clauses
 from assistant.errors import InputError
 
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    from assistant.qa import Assistant
-    from assistant.settings import Settings
-
-    return Assistant.open(Settings.from_env(env={}, index_dir=tmp_path_factory.mktemp("drafts-index")))
-
-
 # --- splitting ---------------------------------------------------------------------------------
 
 
