@@ -10,9 +10,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import AssistantError
 from .settings import Settings, describe
+
+if TYPE_CHECKING:
+    from .answer import Answer
+    from .document import Document
+    from .qa import Assistant
 
 EPILOG = "设置（环境变量）：\n" + describe()
 
@@ -116,7 +122,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 # --- document commands (no index needed) -----------------------------------------------------
 
 
-def _document(settings: Settings):  # type: ignore[no-untyped-def]
+def _document(settings: Settings) -> Document:
     from .document import load
 
     return load(settings.corpus)
@@ -166,7 +172,7 @@ def _units(settings: Settings, name: str | None, as_json: bool) -> int:
         names = [unit.name] if unit else registry.units_in(name)
         if not names:
             raise AssistantError(f"单位名录中没有“{name}”。可运行 `python -m assistant units` 查看全部单位。")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for unit_name in names:
         tasks = [t for t in document.tasks if unit_name in t.units]
         info = registry.get(unit_name)
@@ -197,13 +203,13 @@ def _units(settings: Settings, name: str | None, as_json: bool) -> int:
 # --- answering commands ----------------------------------------------------------------------
 
 
-def _assistant(settings: Settings):  # type: ignore[no-untyped-def]
+def _assistant(settings: Settings) -> Assistant:
     from .qa import Assistant
 
     return Assistant.open(settings, progress=_progress)
 
 
-def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_answer(answer: Answer, as_json: bool) -> None:
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
     else:
@@ -215,7 +221,7 @@ def _ask(settings: Settings, question: str | None, as_json: bool, batch: str | N
         raise AssistantError("请给出问题，例如：python -m assistant ask \"谁负责海绵城市建设？\"")
     assistant = _assistant(settings)
     if batch is None:
-        _print_answer(assistant.ask(question), as_json)
+        _print_answer(assistant.ask(question or ""), as_json)
         return 0
     stream = sys.stdin if batch == "-" else _open_text(batch)
     for lineno, line in enumerate(stream, start=1):
@@ -240,7 +246,7 @@ def _ask(settings: Settings, question: str | None, as_json: bool, batch: str | N
     return 0
 
 
-def _open_text(path: str):  # type: ignore[no-untyped-def]
+def _open_text(path: str) -> TextIO:
     try:
         return open(path, encoding="utf-8")
     except OSError as exc:

