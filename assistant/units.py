@@ -97,7 +97,7 @@ class PhraseMatcher(Generic[T]):
 
     def __init__(self, phrases: Mapping[str, T | None]) -> None:
         self._cjk: list[tuple[str, str, T | None]] = []
-        self._ascii: list[tuple[re.Pattern[str], str, int, T | None]] = []
+        self._ascii: list[tuple[re.Pattern[str], str, str, int, T | None]] = []
         for phrase, payload in phrases.items():
             key = _key(phrase)
             if not key:
@@ -105,7 +105,7 @@ class PhraseMatcher(Generic[T]):
             if phrase.isascii():  # English: word-bounded, any whitespace between words
                 body = r"\s+".join(re.escape(w) for w in phrase.lower().split())
                 pattern = re.compile(rf"(?<![{_WORD_CHAR}]){body}(?![{_WORD_CHAR}])")
-                self._ascii.append((pattern, phrase, len(key), payload))
+                self._ascii.append((pattern, phrase.lower().split()[0], phrase, len(key), payload))
             else:
                 self._cjk.append((key, phrase, payload))
 
@@ -120,9 +120,11 @@ class PhraseMatcher(Generic[T]):
                     start, end = origin[at], origin[at + len(key) - 1] + 1
                     candidates.append((len(key), start, end, phrase, payload))
                     at = folded.find(key, at + 1)
-        if self._ascii:
-            spaced, origin = _normalise_with_offsets(text, keep_spaces=True)
-            for pattern, phrase, length, payload in self._ascii:
+        spaced, origin = _normalise_with_offsets(text, keep_spaces=True) if self._ascii else ("", [])
+        if re.search(r"[a-z]", spaced):
+            for pattern, first_word, phrase, length, payload in self._ascii:
+                if first_word not in spaced:  # cheap pre-filter before the word-bounded regex
+                    continue
                 for m in pattern.finditer(spaced):
                     start, end = origin[m.start()], origin[m.end() - 1] + 1
                     candidates.append((length, start, end, phrase, payload))
