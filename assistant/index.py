@@ -16,8 +16,10 @@ List metadata (a deliberate choice)
 
 Local layout (``settings.index_dir``)::
 
-    manifest.json            identity of the live index + the name of its store folder
-    store-<identity>-<rand>/ a Chroma PersistentClient folder (the source of truth for vectors)
+    manifest.json            identity of the live index, the name of its store folder, sha256 of vectors.npy
+    store-<identity>-<rand>/ a Chroma PersistentClient folder (the source of truth for vectors),
+                             plus vectors.npy: the same vectors in task order, read back and verified
+                             from Chroma at build time
     embeddings-cache/        passage vectors keyed by embedder id + sha256(text), reused on rebuild
 
 Atomic rebuild: a new store is built aside in a fresh folder that no manifest names yet; only when
@@ -29,8 +31,11 @@ Server mode (``settings.chroma_url``): there is no manifest file, so the collect
 identity (``tasks-<identity>``) and the manifest is also kept in the collection metadata. A rebuild
 goes into ``tasks-<identity>-building-<rand>`` and is renamed when complete.
 
-On open, a missing/mismatched manifest, unreadable Chroma files or a store whose records do not match
-the manifest are reported through ``progress`` and rebuilt.
+On open (local mode), the Chroma sqlite file is checked with the standard library (``PRAGMA
+quick_check`` and one record per task) and the vectors come from ``vectors.npy`` (sha256 in the
+manifest), so a question is answered without importing chromadb (~1.7 s of start-up); the Chroma client
+opens on first use of ``TaskIndex.collection``. A missing/mismatched manifest, unreadable or incomplete
+files are reported through ``progress`` and rebuilt.
 """
 
 from __future__ import annotations
@@ -55,8 +60,9 @@ from .errors import IndexStateError
 from .lexical import task_text
 from .settings import Settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: vectors.npy beside each store, pinned by the manifest
 MANIFEST = "manifest.json"
+VECTORS = "vectors.npy"
 CACHE_DIR = "embeddings-cache"
 BATCH = 32
 
@@ -79,6 +85,7 @@ class Manifest:
     schema: int
     count: int
     store: str = ""  # local mode: the store folder this manifest points at
+    vectors_sha256: str = ""  # local mode: sha256 of the store's vectors.npy (the fast open path)
 
     @property
     def identity(self) -> str:
@@ -103,7 +110,7 @@ class Manifest:
         return out
 
     def to_metadata(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "store"}
+        return {k: v for k, v in asdict(self).items() if k not in ("store", "vectors_sha256")}
 
 
 def wanted_manifest(document: Document, embedder: Embedder) -> Manifest:
@@ -251,14 +258,31 @@ def _create_collection(client: Any, name: str, manifest: Manifest) -> Any:
 
 
 class TaskIndex:
-    """A verified, open index: the Chroma collection plus its vectors as a matrix in task order."""
+    """A verified, open index: the Chroma collection plus its vectors as a matrix in task order.
 
-    def __init__(self, manifest: Manifest, collection: Any, document: Document, client: Any = None) -> None:
+    Built or opened through Chroma, the matrix is read back from the collection and checked. Opened
+    through the fast path (:func:`_open_fast`), the matrix comes from the store's checksummed
+    ``vectors.npy`` and the Chroma client is opened only when ``collection`` is first used, so answering
+    a question never imports chromadb.
+    """
+
+    def __init__(self, manifest: Manifest, collection: Any, document: Document, client: Any = None,
+                 matrix: np.ndarray | None = None, store: Path | None = None) -> None:
         self.manifest = manifest
-        self.collection = collection
+        self._collection = collection
         self._client = client  # keeps an HTTP/persistent client alive
+        self._store = store
         self.tasks = document.tasks
-        self.matrix = self._load_matrix(document)
+        self.matrix = matrix if matrix is not None else self._load_matrix(document)
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            if self._store is None:  # pragma: no cover - every lazy index has a store
+                raise IndexStateError("索引没有关联的 Chroma 存储")
+            self._client = _persistent_client(self._store)
+            self._collection = self._client.get_collection("tasks")
+        return self._collection
 
     def _load_matrix(self, document: Document) -> np.ndarray:
         """Read every vector back from Chroma and check it against the manifest (raises on mismatch)."""
@@ -311,6 +335,7 @@ def _read_manifest(index_dir: Path) -> Manifest:
         schema=int(raw["schema"]),
         count=int(raw["count"]),
         store=str(raw["store"]),
+        vectors_sha256=str(raw.get("vectors_sha256", "")),
     )
     if not manifest.store.startswith("store-") or "/" in manifest.store:
         raise ValueError(f"store 字段无效：{manifest.store!r}")
@@ -337,15 +362,48 @@ def _open_local(
         return _build_local(index_dir, document, embedder, wanted, progress)
     store = index_dir / current.store
     try:
-        if not (store / "chroma.sqlite3").is_file():
-            raise FileNotFoundError(f"缺少 {store / 'chroma.sqlite3'}")
-        client = _persistent_client(store)
-        collection = client.get_collection("tasks")
-        return TaskIndex(current, collection, document, client)
+        return _open_fast(store, current, document)
     except Exception as exc:
         _release(store)
         progress(f"索引文件已损坏或不完整（{_short(exc)}），正在重建…")
         return _build_local(index_dir, document, embedder, wanted, progress)
+
+
+def _open_fast(store: Path, manifest: Manifest, document: Document) -> TaskIndex:
+    """Open without chromadb: check the Chroma sqlite file (integrity and one record per task) with the
+    standard library, load ``vectors.npy`` and check it against the manifest's sha256 and shape."""
+    import sqlite3
+
+    database = store / "chroma.sqlite3"
+    if not database.is_file():
+        raise FileNotFoundError(f"缺少 {database}")
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise ValueError("chroma.sqlite3 完整性检查未通过")
+        ids = {row[0] for row in connection.execute("SELECT embedding_id FROM embeddings")}
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"chroma.sqlite3 无法读取：{exc}") from exc
+    finally:
+        connection.close()
+    if ids != {f"task-{t.n}" for t in document.tasks}:
+        raise ValueError(f"记录数 {len(ids)} 与任务数 {len(document.tasks)} 不符或编号不一致")
+    path = store / VECTORS
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != manifest.vectors_sha256:
+        raise ValueError(f"{VECTORS} 与清单中的校验和不符")
+    matrix = np.load(path, allow_pickle=False)
+    if matrix.shape != (manifest.count, manifest.dim) or not np.isfinite(matrix).all():
+        raise ValueError(f"{VECTORS} 形状 {matrix.shape} 与清单不符")
+    return TaskIndex(manifest, None, document, matrix=np.ascontiguousarray(matrix, dtype=np.float32), store=store)
+
+
+def _save_vectors(store: Path, matrix: np.ndarray) -> str:
+    path = store / VECTORS
+    np.save(path, np.ascontiguousarray(matrix, dtype=np.float32), allow_pickle=False)
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _short(exc: BaseException) -> str:
@@ -366,8 +424,9 @@ def _build_local(
         client = _persistent_client(store)
         collection = _create_collection(client, "tasks", wanted)
         _fill(collection, document, vectors, texts)
-        manifest = Manifest(**{**asdict(wanted), "store": name})
-        index = TaskIndex(manifest, collection, document, client)  # verifies what was written
+        index = TaskIndex(wanted, collection, document, client)  # reads back and verifies what was written
+        manifest = Manifest(**{**asdict(wanted), "store": name, "vectors_sha256": _save_vectors(store, index.matrix)})
+        index.manifest = manifest
     except BaseException:
         _release(store)
         shutil.rmtree(store, ignore_errors=True)
