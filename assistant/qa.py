@@ -37,6 +37,8 @@ _QUANTITY_Q = re.compile(r"多少|几个|几张|几公里|数量|比例|百分�
 _DISTRICT_COLLECTIVES = ("各区人民政府", "各相关区人民政府")
 # A runner-up is cited too when its BM25 score is this close to the top hit's and dense ranks it top 3.
 RUNNER_UP_BM25_RATIO = 0.7
+# A topic question skips the query embedding when BM25's best hit scores this many times its second.
+DECISIVE_BM25 = 2.0
 # "Which tasks involve X" lists every hit scoring at least this share of the best BM25 score.
 LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
@@ -221,7 +223,8 @@ class Assistant:
 
     def _topic(self, intent: Intent) -> Answer:
         k = len(self.document.tasks) if intent.within else max(self.settings.top_k, 10)
-        hits = self.search_engine.search(intent.query, k=k)
+        shortcut = None if (intent.asks_list or intent.within or intent.english) else DECISIVE_BM25
+        hits = self.search_engine.search(intent.query, k=k, decisive=shortcut)
         if intent.within:
             hits = [h for h in hits if h.task.n in intent.within]
         if intent.units:

@@ -147,13 +147,25 @@ class SearchEngine:
 
     # -- fusion ---------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        """Top ``k`` tasks by reciprocal rank fusion of dense and BM25 rankings."""
+    def search(self, query: str, k: int = 5, decisive: float | None = None) -> list[Hit]:
+        """Top ``k`` tasks by reciprocal rank fusion of dense and BM25 rankings.
+
+        With ``decisive``, when BM25's best score is at least ``decisive`` times its second best, the
+        BM25 ranking is returned alone and the query is never embedded (the embedding is ~95% of the
+        cost of a search); such hits carry no dense rank or score.
+        """
         text = self.expanded(_check(query))
-        dense_scores = self._dense_scores(text)
         bm25_scores = self._lexical.scores(text)
-        dense_order = [int(i) for i in np.argsort(-dense_scores, kind="stable")]
         bm25_order = [int(i) for i in np.argsort(-bm25_scores, kind="stable") if bm25_scores[i] > 0]
+        if decisive and bm25_order:
+            second = float(bm25_scores[bm25_order[1]]) if len(bm25_order) > 1 else 0.0
+            if float(bm25_scores[bm25_order[0]]) >= decisive * second:
+                return [
+                    Hit(self._tasks[i], 1.0 / (RRF_K + r), None, None, r, float(bm25_scores[i]))
+                    for r, i in enumerate(bm25_order[:k], start=1)
+                ]
+        dense_scores = self._dense_scores(text)
+        dense_order = [int(i) for i in np.argsort(-dense_scores, kind="stable")]
         fused = rrf([dense_order, bm25_order])
         dense_rank = {i: r for r, i in enumerate(dense_order, start=1)}
         bm25_rank = {i: r for r, i in enumerate(bm25_order, start=1)}
