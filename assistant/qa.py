@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .answer import Answer
@@ -45,12 +45,9 @@ LIST_MAX = 10
 LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 
 
-@dataclass(frozen=True)
-class Selection:
-    """Tasks chosen to answer a topic question, with the hits they came from."""
-
-    tasks: list[Task]
-    hits: list[Hit]
+def _concepts(query: str) -> list[str]:
+    """The parts of a list question joined by 、/和/及 …: each is searched on its own."""
+    return [c for c in re.split(r"[、，,/和及与]|以及|还有", query) if c.strip()]
 
 
 class Assistant:
@@ -223,7 +220,10 @@ class Assistant:
 
     def _topic(self, intent: Intent) -> Answer:
         k = len(self.document.tasks) if intent.within else max(self.settings.top_k, 10)
-        shortcut = None if (intent.asks_list or intent.within or intent.english) else DECISIVE_BM25
+        # A list question over several concepts searches each concept on its own: its first search only
+        # supplies related tasks and a fallback, so BM25 may decide it alone.
+        single_list = intent.asks_list and len(_concepts(intent.query)) == 1
+        shortcut = None if (single_list or intent.within or intent.english) else DECISIVE_BM25
         hits = self.search_engine.search(intent.query, k=k, decisive=shortcut)
         if intent.within:
             hits = [h for h in hits if h.task.n in intent.within]
@@ -268,7 +268,7 @@ class Assistant:
     def _select_many(self, intent: Intent, hits: list[Hit]) -> list[Task]:
         """For "which tasks involve X、Y": per concept, every hit whose BM25 score is near that concept's best,
         plus every task that quotes a concept word verbatim."""
-        concepts = [c for c in re.split(r"[、，,/和及与]|以及|还有", intent.query) if c.strip()]
+        concepts = _concepts(intent.query)
         chosen: list[Task] = []
         for concept in concepts if len(concepts) > 1 else [intent.query]:
             found = self.search_engine.search(concept, k=LIST_MAX) if len(concepts) > 1 else hits
