@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .document import Document
 from .errors import AssistantError
+
+T = TypeVar("T")
 
 CATEGORIES = (
     "who", "lead", "unit_list", "by_number", "section", "part",
@@ -177,17 +179,23 @@ def _case(record: dict[str, Any], path: str, line: int) -> Case:
     )
 
 
-def load_cases(path: str | Path) -> list[Case]:
-    """Parse a cases file; malformed records raise :class:`EvalCaseError` (content is checked by :func:`validate`)."""
-    cases, errors = [], []
+def _load(path: str | Path, parse: Callable[[dict[str, Any], str, int], T]) -> list[T]:
+    """Parse every record of a JSONL file; all malformed records are reported together."""
+    items: list[T] = []
+    errors: list[str] = []
     for line, record in _records(path):
         try:
-            cases.append(_case(record, str(path), line))
+            items.append(parse(record, str(path), line))
         except ValueError as exc:
             errors.append(f"{path}:{line} [{record.get('id', '?')}] {exc}")
     if errors:
         raise EvalCaseError(errors)
-    return cases
+    return items
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    """Parse a cases file; malformed records raise :class:`EvalCaseError` (content is checked by :func:`validate`)."""
+    return _load(path, _case)
 
 
 def _draft(record: dict[str, Any], path: str, line: int) -> DraftCase:
@@ -209,15 +217,7 @@ def _draft(record: dict[str, Any], path: str, line: int) -> DraftCase:
 
 def load_drafts(path: str | Path) -> list[DraftCase]:
     """Parse a drafts file; malformed records raise :class:`EvalCaseError`."""
-    drafts, errors = [], []
-    for line, record in _records(path):
-        try:
-            drafts.append(_draft(record, str(path), line))
-        except ValueError as exc:
-            errors.append(f"{path}:{line} [{record.get('id', '?')}] {exc}")
-    if errors:
-        raise EvalCaseError(errors)
-    return drafts
+    return _load(path, _draft)
 
 
 # --- validation ----------------------------------------------------------------------------

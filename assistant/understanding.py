@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -170,24 +171,19 @@ def find_task_numbers(text: str) -> list[int]:
     return list(dict.fromkeys(n for _, n in sorted(found)))
 
 
+def _find_numbered(text: str, patterns: list[re.Pattern[str]], exists: Callable[[int], object]) -> list[int]:
+    found = [n for pattern in patterns for m in pattern.finditer(text) if (n := _to_int(m.group(1))) and exists(n)]
+    return list(dict.fromkeys(found))
+
+
 def find_sections(text: str, document: Document) -> list[int]:
-    out: list[int] = []
-    for pattern in _SECTION_FORMS:
-        for m in pattern.finditer(text):
-            n = _to_int(m.group(1))
-            if n and document.section(n):
-                out.append(n)
-    return list(dict.fromkeys(out))
+    """Sections referred to by number: （八）, 第八节, section 8."""
+    return _find_numbered(text, _SECTION_FORMS, document.section)
 
 
 def find_parts(text: str, document: Document) -> list[int]:
-    out: list[int] = []
-    for pattern in _PART_FORMS:
-        for m in pattern.finditer(text):
-            n = _to_int(m.group(1))
-            if n and document.part(n):
-                out.append(n)
-    return list(dict.fromkeys(out))
+    """Parts referred to by number: 第四部分, 四、, part 4."""
+    return _find_numbered(text, _PART_FORMS, document.part)
 
 
 def _core(title: str) -> str:
@@ -238,31 +234,16 @@ class Vocabulary:
 
     @cached_property
     def _wildcards(self) -> dict[str, str]:
-        keys: dict[str, str] = {}
-        for length in (3, 4):
-            for i in range(len(self.text) - length + 1):
-                window = self.text[i : i + length]
-                if not all("\u4e00" <= c <= "\u9fff" for c in window):
-                    continue
-                for j in range(1, length - 1):  # typos inside a word, not at its edges
-                    keys.setdefault(window[:j] + "?" + window[j + 1 :], window)
-        return keys
+        windows = (self.text[i : i + n] for n in (3, 4) for i in range(len(self.text) - n + 1))
+        return wildcard_index(windows)
 
     def contains(self, term: str) -> bool:
         return fold(term) in self.text
 
     def repair(self, run: str) -> str | None:
-        """A document string one character away from a 3-4 character window of ``run``."""
-        for length in (4, 3):
-            for i in range(len(run) - length + 1):
-                window = run[i : i + length]
-                if window in self.text:
-                    continue
-                for j in range(1, length - 1):
-                    hit = self._wildcards.get(window[:j] + "?" + window[j + 1 :])
-                    if hit:
-                        return run[:i] + hit + run[i + length :]
-        return None
+        """``run`` with a 3-4 character window replaced by the document string one character away."""
+        repaired = repair_with(run, self._wildcards, known=self.text)
+        return repaired[0] if repaired else None
 
     def uncovered(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
         """Topic words not in the document, when most of the topic is absent; and the typo repairs made.
@@ -412,31 +393,42 @@ def _repair_unit_names(question: str, registry: object) -> tuple[str, list[tuple
     """Fix a one-character typo inside a unit abbreviation (住健委 -> 住建委) when nothing resolves."""
     if registry.resolve(question):  # type: ignore[attr-defined]
         return question, []
-    index = _alias_wildcards(registry)
-    for length in (4, 3):
-        for i in range(len(question) - length + 1):
-            window = question[i : i + length]
-            for j in range(1, length - 1):
-                alias = index.get(window[:j] + "?" + window[j + 1 :])
-                if alias and alias != window:
-                    return question[:i] + alias + question[i + length :], [(window, alias)]
-    return question, []
+    key = id(registry)
+    if key not in _ALIAS_CACHE:
+        _ALIAS_CACHE[key] = wildcard_index(a for u in registry.units for a in u.aliases)  # type: ignore[attr-defined]
+    repaired = repair_with(question, _ALIAS_CACHE[key])
+    if repaired is None:
+        return question, []
+    text, typed, word = repaired
+    return text, [(typed, word)]
 
 
 _ALIAS_CACHE: dict[int, dict[str, str]] = {}
 
 
-def _alias_wildcards(registry: object) -> dict[str, str]:
-    key = id(registry)
-    if key not in _ALIAS_CACHE:
-        index: dict[str, str] = {}
-        for unit in registry.units:  # type: ignore[attr-defined]
-            for alias in unit.aliases:
-                if 3 <= len(alias) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in alias):
-                    for j in range(1, len(alias) - 1):
-                        index.setdefault(alias[:j] + "?" + alias[j + 1 :], alias)
-        _ALIAS_CACHE[key] = index
-    return _ALIAS_CACHE[key]
+def wildcard_index(words: Iterable[str]) -> dict[str, str]:
+    """Map each 3-4 character Chinese word, with one inner character masked ("海?城市"), to the word."""
+    keys: dict[str, str] = {}
+    for word in words:
+        if 3 <= len(word) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in word):
+            for j in range(1, len(word) - 1):  # typos inside a word, not at its edges
+                keys.setdefault(word[:j] + "?" + word[j + 1 :], word)
+    return keys
+
+
+def repair_with(text: str, index: dict[str, str], known: str = "") -> tuple[str, str, str] | None:
+    """``(repaired text, typed window, word)``: the first 4- (then 3-) character window of ``text`` that
+    is not in ``known`` but is one inner character away from a word of ``index``, replaced by it."""
+    for length in (4, 3):
+        for i in range(len(text) - length + 1):
+            window = text[i : i + length]
+            if window in known:
+                continue
+            for j in range(1, length - 1):
+                word = index.get(window[:j] + "?" + window[j + 1 :])
+                if word and word != window:
+                    return text[:i] + word + text[i + length :], window, word
+    return None
 
 
 def _glossary_residue(text: str, glossary: object | None) -> str:
