@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 _QUANTITY_Q = re.compile(r"多少|几个|几张|几公里|数量|比例|百分之|how (?:many|much|far)|what (?:percentage|share)", re.I)
-_DISTRICT_COLLECTIVES = ("各区人民政府", "各相关区人民政府")
 # A runner-up is cited too when its BM25 score is this close to the top hit's and dense ranks it top 3.
 RUNNER_UP_BM25_RATIO = 0.7
 # A topic question skips the query embedding when BM25's best hit scores this many times its second.
@@ -85,7 +84,7 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Pay one-time costs (tokenizer dictionary, typo index, first embedding) at start-up."""
-        self.vocabulary.repair("预热")
+        self.vocabulary.prepare()
         self.search_engine.search("海绵城市建设", k=1)
 
     def new_conversation(self) -> Conversation:
@@ -191,7 +190,7 @@ class Assistant:
         co = [t for t in mine if t.lead_unit != unit]
         collective: dict[str, list[Task]] = {}
         if info is not None and info.kind == "district" and intent.role != "lead":
-            for group in _DISTRICT_COLLECTIVES:
+            for group in self.registry.collectives_for(unit):
                 collective[group] = [t for t in self.document.tasks if group in t.units and t not in mine]
         alias = next((m.alias for m in self.registry.resolve(intent.question) if m.unit == unit), "")
         return self.composer.unit_tasks(intent.question, unit, lead, co, collective, intent.role, intent.english, alias)

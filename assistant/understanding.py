@@ -226,9 +226,10 @@ _GENERIC_TITLE_WORDS = frozenset({"城市", "建设", "发展", "推进", "实�
 class Vocabulary:
     """What the document says, for typo repair and "is this topic in the plan at all" checks."""
 
-    def __init__(self, document: Document, extra: list[str] | None = None, english: list[str] | None = None) -> None:
+    def __init__(self, document: Document, aliases: list[str] | None = None, english: list[str] | None = None) -> None:
+        self.aliases = list(aliases or [])  # unit names staff use; part of the vocabulary, and typo-repairable
         texts = [t.text for t in document.tasks] + [s.title for s in document.sections]
-        texts += [p.title for p in document.parts] + list(document.units()) + list(extra or [])
+        texts += [p.title for p in document.parts] + list(document.units()) + self.aliases
         self.text = fold("\n".join(texts))
         self.english_words = {w for phrase in english or [] for w in re.findall(r"[a-z][a-z\-]+", phrase.lower())}
 
@@ -236,6 +237,18 @@ class Vocabulary:
     def _wildcards(self) -> dict[str, str]:
         windows = (self.text[i : i + n] for n in (3, 4) for i in range(len(self.text) - n + 1))
         return wildcard_index(windows)
+
+    @cached_property
+    def _alias_wildcards(self) -> dict[str, str]:
+        return wildcard_index(self.aliases)
+
+    def prepare(self) -> None:
+        """Build the typo indexes now (about 30 ms) rather than on the first question that needs them."""
+        _ = self._wildcards, self._alias_wildcards
+
+    def repair_alias(self, text: str) -> tuple[str, str, str] | None:
+        """``text`` with a one-character typo inside a unit abbreviation fixed (住健委 -> 住建委); see :func:`repair_with`."""
+        return repair_with(text, self._alias_wildcards)
 
     def contains(self, term: str) -> bool:
         return fold(term) in self.text
@@ -291,7 +304,7 @@ def vocabulary_for(document: Document, registry: object, glossary: object | None
     english = [u.english for u in units] + [a for u in units for a in u.english_aliases]
     if glossary is not None:
         english += [s for term in glossary.terms for s in term.shorthand if is_english(s)]  # type: ignore[attr-defined]
-    return Vocabulary(document, extra=aliases, english=english)
+    return Vocabulary(document, aliases=aliases, english=english)
 
 
 # --- the router ------------------------------------------------------------------------------
@@ -329,7 +342,7 @@ def understand(
         "specifics": (m.group(0) if (m := _SPECIFICS.search(q)) else ""),
     }
 
-    q, unit_fixes = _repair_unit_names(q, registry)
+    q, unit_fixes = _repair_unit_names(q, registry, vocabulary)
     mentions = registry.resolve(q)  # type: ignore[attr-defined]
     units = tuple(dict.fromkeys(m.unit for m in mentions))
     residue = q
@@ -389,21 +402,15 @@ def understand(
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
 
 
-def _repair_unit_names(question: str, registry: object) -> tuple[str, list[tuple[str, str]]]:
+def _repair_unit_names(question: str, registry: object, vocabulary: Vocabulary) -> tuple[str, list[tuple[str, str]]]:
     """Fix a one-character typo inside a unit abbreviation (住健委 -> 住建委) when nothing resolves."""
     if registry.resolve(question):  # type: ignore[attr-defined]
         return question, []
-    key = id(registry)
-    if key not in _ALIAS_CACHE:
-        _ALIAS_CACHE[key] = wildcard_index(a for u in registry.units for a in u.aliases)  # type: ignore[attr-defined]
-    repaired = repair_with(question, _ALIAS_CACHE[key])
+    repaired = vocabulary.repair_alias(question)
     if repaired is None:
         return question, []
     text, typed, word = repaired
     return text, [(typed, word)]
-
-
-_ALIAS_CACHE: dict[int, dict[str, str]] = {}
 
 
 def wildcard_index(words: Iterable[str]) -> dict[str, str]:
