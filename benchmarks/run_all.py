@@ -200,6 +200,17 @@ def _time_cases(ask: Any, cases: list[dict[str, Any]], rounds: int) -> tuple[lis
     return times, answers
 
 
+def _serve_report(ask: Any, rounds: int, import_s: float, open_s: float, first_ms: float) -> int:
+    """Time and score every eval case with ``ask``, then report it with the start-up figures."""
+    times, answers = _time_cases(ask, read_jsonl(CASES), rounds)
+    name, score = scorer()
+    marks = [score(i, a) for i, a in enumerate(answers)]
+    return finish({
+        "import_s": import_s, "open_s": open_s, "first_ask_ms": first_ms, "latency": spread(times),
+        "scorer": name, "accuracy": accuracy(marks),
+    })  # fmt: skip
+
+
 def worker_serve_ours(index_dir: Path, rounds: int) -> int:
     start = time.perf_counter()
     from assistant.qa import Assistant
@@ -220,14 +231,7 @@ def worker_serve_ours(index_dir: Path, rounds: int) -> int:
         answer = assistant.ask(question, conversation)
         return (time.perf_counter() - started) * 1000, answer.to_dict()
 
-    cases = read_jsonl(CASES)
-    times, answers = _time_cases(ask, cases, rounds)
-    name, score = scorer()
-    marks = [score(i, a) for i, a in enumerate(answers)]
-    return finish({
-        "import_s": import_s, "open_s": open_s, "first_ask_ms": first_ms, "latency": spread(times),
-        "scorer": name, "accuracy": accuracy(marks),
-    })  # fmt: skip
+    return _serve_report(ask, rounds, import_s, open_s, first_ms)
 
 
 def worker_serve_naive(store: Path, rounds: int) -> int:
@@ -251,14 +255,7 @@ def worker_serve_naive(store: Path, rounds: int) -> int:
         citations = [{"task": int(n.node.metadata["n"])} for n in nodes]
         return ms, {"answer": "\n".join(n.node.get_content() for n in nodes), "citations": citations, "refused": False}
 
-    cases = read_jsonl(CASES)
-    times, answers = _time_cases(ask, cases, rounds)
-    name, score = scorer()
-    marks = [score(i, a) for i, a in enumerate(answers)]
-    return finish({
-        "import_s": import_s, "open_s": open_s, "first_ask_ms": first_ms, "latency": spread(times),
-        "scorer": name, "accuracy": accuracy(marks),
-    })  # fmt: skip
+    return _serve_report(ask, rounds, import_s, open_s, first_ms)
 
 
 class _SampledEmbedder:
