@@ -297,9 +297,9 @@ class DraftCiter:
         prepared = self._prepare(draft, spans)
         # Each distinct query once, similar lengths together (the engine pads a batch to its longest).
         unique = sorted(dict.fromkeys(p.query for p in prepared if p.query), key=len)
-        matrix = self.engine.index.matrix  # tasks x dimensions
-        vectors = self.engine.embedder.embed_queries(unique) if unique else np.zeros((0, matrix.shape[1]))
-        dense = dict(zip(unique, np.asarray(vectors) @ matrix.T, strict=True))
+        dim = self.engine.index.matrix.shape[1]
+        vectors = self.engine.embedder.embed_queries(unique) if unique else np.zeros((0, dim))
+        dense = dict(zip(unique, self.engine.dense_scores(vectors), strict=True))
         clauses = tuple(
             self._decide(span, self._candidates(dense[p.query], p) if p.query else [])
             for span, p in zip(spans, prepared, strict=True)

@@ -1,8 +1,9 @@
 """The persistent vector index: one Chroma record per task, built through llama-index.
 
 Records
-    id ``task-<n>``; document = section title + task text + ``责任单位：…`` (:func:`task_text`);
-    metadata ``n``, ``part``/``part_no``, ``section``/``section_no``, ``units``, ``lead_unit``.
+    one per :class:`~assistant.views.Passage` of a task (its text, its sub-points, its everyday views):
+    id ``task-<key>`` (``task-32``, ``task-32-c2``, ``task-32-v5``); document = the passage text;
+    metadata ``n``, ``kind``, ``part``/``part_no``, ``section``/``section_no``, ``units``, ``lead_unit``.
     Vectors always come from our :class:`~assistant.embedding.Embedder` and are passed explicitly
     (``TextNode.embedding`` -> ``ChromaVectorStore.add``); no llama-index global ``Settings`` and never
     Chroma's default embedding function (it would try to download an ONNX model). Cosine space.
@@ -59,8 +60,9 @@ from .embedding import Embedder
 from .errors import IndexStateError
 from .lexical import task_text
 from .settings import Settings
+from .views import Passage, fingerprint, passages
 
-SCHEMA_VERSION = 2  # 2: vectors.npy beside each store, pinned by the manifest
+SCHEMA_VERSION = 3  # 2: vectors.npy beside each store, pinned by the manifest; 3: several passages per task
 MANIFEST = "manifest.json"
 VECTORS = "vectors.npy"
 CACHE_DIR = "embeddings-cache"
@@ -84,12 +86,13 @@ class Manifest:
     dim: int
     schema: int
     count: int
+    passages_sha256: str = ""  # every indexed passage (task texts, sub-points, everyday views)
     store: str = ""  # local mode: the store folder this manifest points at
     vectors_sha256: str = ""  # local mode: sha256 of the store's vectors.npy (the fast open path)
 
     @property
     def identity(self) -> str:
-        key = f"{self.schema}|{self.corpus_sha256}|{self.embedder_id}|{self.dim}|{self.count}"
+        key = f"{self.schema}|{self.corpus_sha256}|{self.embedder_id}|{self.dim}|{self.count}|{self.passages_sha256}"
         return hashlib.sha256(key.encode()).hexdigest()[:12]
 
     def differences(self, other: Manifest) -> list[str]:
@@ -99,13 +102,14 @@ class Manifest:
             "corpus_sha256": "文档内容",
             "embedder_id": "嵌入模型",
             "dim": "向量维度",
-            "count": "任务条数",
+            "count": "索引条数",
+            "passages_sha256": "任务说法（views）",
         }
         out = []
         for field, label in labels.items():
             old, new = getattr(self, field), getattr(other, field)
             if old != new:
-                shown = (str(old)[:12], str(new)[:12]) if field == "corpus_sha256" else (old, new)
+                shown = (str(old)[:12], str(new)[:12]) if field.endswith("sha256") else (old, new)
                 out.append(f"{label}由 {shown[0]} 变为 {shown[1]}")
         return out
 
@@ -113,8 +117,8 @@ class Manifest:
         return {k: v for k, v in asdict(self).items() if k not in ("store", "vectors_sha256")}
 
 
-def wanted_manifest(document: Document, embedder: Embedder) -> Manifest:
-    return Manifest(document.sha256, embedder.id, int(embedder.dim), SCHEMA_VERSION, len(document.tasks))
+def wanted_manifest(document: Document, embedder: Embedder, items: Sequence[Passage]) -> Manifest:
+    return Manifest(document.sha256, embedder.id, int(embedder.dim), SCHEMA_VERSION, len(items), fingerprint(list(items)))
 
 
 # --- embedding cache -----------------------------------------------------------------------
@@ -148,13 +152,13 @@ class EmbeddingCache:
         keys = [self.key(t) for t in texts]
         missing = [i for i, k in enumerate(keys) if k not in self._vectors]
         if missing:
-            progress(f"正在计算 {len(missing)} 条任务的向量（{len(texts) - len(missing)} 条取自缓存）…")
+            progress(f"正在计算 {len(missing)} 条文本的向量（{len(texts) - len(missing)} 条取自缓存）…")
             vectors = embedder.embed_passages([texts[i] for i in missing])
             for i, vector in zip(missing, vectors, strict=True):
                 self._vectors[keys[i]] = np.asarray(vector, dtype=np.float32)
             self._save()
         else:
-            progress(f"全部 {len(texts)} 条任务的向量取自缓存")
+            progress(f"全部 {len(texts)} 条文本的向量取自缓存")
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
 
     def _save(self) -> None:
@@ -214,9 +218,10 @@ def _release(path: Path) -> None:
         pass
 
 
-def _metadata(task: Task) -> dict[str, Any]:
+def _metadata(task: Task, kind: str) -> dict[str, Any]:
     return {
         "n": task.n,
+        "kind": kind,
         "part": task.part.label,
         "part_no": task.part.no,
         "section": task.section.label,
@@ -231,18 +236,26 @@ def _add_batch(store: Any, nodes: list[Any]) -> None:
     store.add(nodes)
 
 
-def _fill(collection: Any, document: Document, vectors: np.ndarray, texts: Sequence[str]) -> None:
-    """Write every task through llama-index's ChromaVectorStore, vectors passed explicitly."""
+def _fill(collection: Any, document: Document, items: Sequence[Passage], vectors: np.ndarray) -> None:
+    """Write every passage through llama-index's ChromaVectorStore, vectors passed explicitly."""
     from llama_index.core.schema import TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     store = ChromaVectorStore(chroma_collection=collection)
     nodes = [
-        TextNode(id_=f"task-{t.n}", text=text, metadata=_metadata(t), embedding=[float(x) for x in vector])
-        for t, text, vector in zip(document.tasks, texts, vectors, strict=True)
+        TextNode(id_=f"task-{p.key}", text=p.text, metadata=_metadata(_task(document, p), p.kind),
+                 embedding=[float(x) for x in vector])
+        for p, vector in zip(items, vectors, strict=True)
     ]
     for start in range(0, len(nodes), BATCH):
         _add_batch(store, nodes[start : start + BATCH])
+
+
+def _task(document: Document, passage: Passage) -> Task:
+    task = document.task(passage.task)
+    if task is None:  # pragma: no cover - passages come from the document
+        raise IndexStateError(f"索引条目 {passage.key} 指向不存在的任务")
+    return task
 
 
 def _create_collection(client: Any, name: str, manifest: Manifest) -> Any:
@@ -258,7 +271,11 @@ def _create_collection(client: Any, name: str, manifest: Manifest) -> Any:
 
 
 class TaskIndex:
-    """A verified, open index: the Chroma collection plus its vectors as a matrix in task order.
+    """A verified, open index: the Chroma collection plus its vectors as a matrix in passage order.
+
+    ``matrix`` has one row per passage (``passages``), grouped by task in document order; ``starts``
+    holds the first row of each task (for per-task maxima with ``np.maximum.reduceat``) and ``owner``
+    the task position of each row.
 
     Built or opened through Chroma, the matrix is read back from the collection and checked. Opened
     through the fast path (:func:`_open_fast`), the matrix comes from the store's checksummed
@@ -266,14 +283,24 @@ class TaskIndex:
     a question never imports chromadb.
     """
 
-    def __init__(self, manifest: Manifest, collection: Any, document: Document, client: Any = None,
-                 matrix: np.ndarray | None = None, store: Path | None = None) -> None:
+    def __init__(self, manifest: Manifest, collection: Any, document: Document, items: Sequence[Passage],
+                 client: Any = None, matrix: np.ndarray | None = None, store: Path | None = None) -> None:
         self.manifest = manifest
         self._collection = collection
         self._client = client  # keeps an HTTP/persistent client alive
         self._store = store
         self.tasks = document.tasks
-        self.matrix = matrix if matrix is not None else self._load_matrix(document)
+        self.passages = tuple(items)
+        position = {t.n: i for i, t in enumerate(document.tasks)}
+        self.owner = np.array([position[p.task] for p in self.passages], dtype=np.int64)
+        if len(self.owner) and (np.any(np.diff(self.owner) < 0) or len(set(self.owner.tolist())) != len(self.tasks)):
+            raise IndexStateError("索引条目应按任务顺序排列，且每项任务至少一条")
+        self.starts = np.flatnonzero(np.r_[True, np.diff(self.owner) != 0]) if len(self.owner) else self.owner
+        self.matrix = matrix if matrix is not None else self._load_matrix()
+
+    def task_scores(self, rows: np.ndarray) -> np.ndarray:
+        """Per-task maxima of per-passage scores (last axis: passages -> tasks)."""
+        return np.maximum.reduceat(rows, self.starts, axis=-1)
 
     @property
     def collection(self) -> Any:
@@ -284,13 +311,13 @@ class TaskIndex:
             self._collection = self._client.get_collection("tasks")
         return self._collection
 
-    def _load_matrix(self, document: Document) -> np.ndarray:
+    def _load_matrix(self) -> np.ndarray:
         """Read every vector back from Chroma and check it against the manifest (raises on mismatch)."""
         got = self.collection.get(include=["embeddings"])
         ids = list(got["ids"])
-        wanted = [f"task-{t.n}" for t in document.tasks]
+        wanted = [f"task-{p.key}" for p in self.passages]
         if sorted(ids) != sorted(wanted):
-            raise ValueError(f"记录数 {len(ids)} 与任务数 {len(wanted)} 不符或编号不一致")
+            raise ValueError(f"记录数 {len(ids)} 与索引条数 {len(wanted)} 不符或编号不一致")
         embeddings = np.asarray(got["embeddings"], dtype=np.float32)
         if embeddings.shape != (len(wanted), self.manifest.dim) or not np.isfinite(embeddings).all():
             raise ValueError(f"向量形状 {embeddings.shape} 与清单不符")
@@ -298,16 +325,17 @@ class TaskIndex:
         return np.ascontiguousarray(embeddings[[position[w] for w in wanted]])
 
     def query_chroma(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top ``k`` (task number, cosine) straight from Chroma's HNSW index."""
+        """Top ``k`` (task number, cosine of its best passage) straight from Chroma's HNSW index."""
         result = self.collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, len(self.tasks)),
-            include=["distances"],
+            n_results=min(len(self.passages), max(k * 20, 50)),
+            include=["distances", "metadatas"],
         )
-        return [
-            (int(id_.removeprefix("task-")), 1.0 - float(d))
-            for id_, d in zip(result["ids"][0], result["distances"][0], strict=True)
-        ]
+        best: dict[int, float] = {}
+        for meta, d in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            n = int(meta["n"])
+            best[n] = max(best.get(n, -1.0), 1.0 - float(d))
+        return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
 
 def open_index(
@@ -316,13 +344,16 @@ def open_index(
     embedder: Embedder,
     progress: Progress | None = None,
     rebuild: bool = False,
+    items: Sequence[Passage] | None = None,
 ) -> TaskIndex:
-    """Open the index for ``document`` + ``embedder``; build or rebuild it when needed."""
+    """Open the index of ``items`` (default: the document's own passages, no views) + ``embedder``;
+    build or rebuild it when needed."""
     progress = progress or _quiet
-    wanted = wanted_manifest(document, embedder)
+    items = list(items) if items is not None else passages(document)
+    wanted = wanted_manifest(document, embedder, items)
     if settings.chroma_url:
-        return _open_server(settings, document, embedder, wanted, progress, rebuild)
-    return _open_local(Path(settings.index_dir), document, embedder, wanted, progress, rebuild)
+        return _open_server(settings, document, embedder, items, wanted, progress, rebuild)
+    return _open_local(Path(settings.index_dir), document, embedder, items, wanted, progress, rebuild)
 
 
 def _read_manifest(index_dir: Path) -> Manifest:
@@ -334,6 +365,7 @@ def _read_manifest(index_dir: Path) -> Manifest:
         dim=int(raw["dim"]),
         schema=int(raw["schema"]),
         count=int(raw["count"]),
+        passages_sha256=str(raw.get("passages_sha256", "")),
         store=str(raw["store"]),
         vectors_sha256=str(raw.get("vectors_sha256", "")),
     )
@@ -343,34 +375,35 @@ def _read_manifest(index_dir: Path) -> Manifest:
 
 
 def _open_local(
-    index_dir: Path, document: Document, embedder: Embedder, wanted: Manifest, progress: Progress, rebuild: bool
+    index_dir: Path, document: Document, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress,
+    rebuild: bool,
 ) -> TaskIndex:
     if rebuild:
         progress("按要求重建索引…")
-        return _build_local(index_dir, document, embedder, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress)
     try:
         current = _read_manifest(index_dir)
     except FileNotFoundError:
         progress(f"还没有索引（{index_dir}），正在构建…")
-        return _build_local(index_dir, document, embedder, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress)
     except Exception as exc:
         progress(f"索引清单 {index_dir / MANIFEST} 已损坏（{exc}），正在重建…")
-        return _build_local(index_dir, document, embedder, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress)
     reasons = current.differences(wanted)
     if reasons:
         progress(f"索引已过期（{'；'.join(reasons)}），正在重建…")
-        return _build_local(index_dir, document, embedder, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress)
     store = index_dir / current.store
     try:
-        return _open_fast(store, current, document)
+        return _open_fast(store, current, document, items)
     except Exception as exc:
         _release(store)
         progress(f"索引文件已损坏或不完整（{_short(exc)}），正在重建…")
-        return _build_local(index_dir, document, embedder, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress)
 
 
-def _open_fast(store: Path, manifest: Manifest, document: Document) -> TaskIndex:
-    """Open without chromadb: check the Chroma sqlite file (integrity and one record per task) with the
+def _open_fast(store: Path, manifest: Manifest, document: Document, items: list[Passage]) -> TaskIndex:
+    """Open without chromadb: check the Chroma sqlite file (integrity and one record per passage) with the
     standard library, load ``vectors.npy`` and check it against the manifest's sha256 and shape."""
     import sqlite3
 
@@ -386,8 +419,8 @@ def _open_fast(store: Path, manifest: Manifest, document: Document) -> TaskIndex
         raise ValueError(f"chroma.sqlite3 无法读取：{exc}") from exc
     finally:
         connection.close()
-    if ids != {f"task-{t.n}" for t in document.tasks}:
-        raise ValueError(f"记录数 {len(ids)} 与任务数 {len(document.tasks)} 不符或编号不一致")
+    if ids != {f"task-{p.key}" for p in items}:
+        raise ValueError(f"记录数 {len(ids)} 与索引条数 {len(items)} 不符或编号不一致")
     path = store / VECTORS
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != manifest.vectors_sha256:
@@ -395,7 +428,7 @@ def _open_fast(store: Path, manifest: Manifest, document: Document) -> TaskIndex
     matrix = np.load(path, allow_pickle=False)
     if matrix.shape != (manifest.count, manifest.dim) or not np.isfinite(matrix).all():
         raise ValueError(f"{VECTORS} 形状 {matrix.shape} 与清单不符")
-    return TaskIndex(manifest, None, document, matrix=np.ascontiguousarray(matrix, dtype=np.float32), store=store)
+    return TaskIndex(manifest, None, document, items, matrix=np.ascontiguousarray(matrix, dtype=np.float32), store=store)
 
 
 def _save_vectors(store: Path, matrix: np.ndarray) -> str:
@@ -412,19 +445,18 @@ def _short(exc: BaseException) -> str:
 
 
 def _build_local(
-    index_dir: Path, document: Document, embedder: Embedder, wanted: Manifest, progress: Progress
+    index_dir: Path, document: Document, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress
 ) -> TaskIndex:
     index_dir.mkdir(parents=True, exist_ok=True)
-    texts = [task_text(t) for t in document.tasks]
-    vectors = EmbeddingCache(index_dir / CACHE_DIR, embedder.id).embed(embedder, texts, progress)
+    vectors = EmbeddingCache(index_dir / CACHE_DIR, embedder.id).embed(embedder, [p.text for p in items], progress)
     name = f"store-{wanted.identity}-{uuid.uuid4().hex[:8]}"
     store = index_dir / name
-    progress(f"正在写入 Chroma（{len(texts)} 条任务）…")
+    progress(f"正在写入 Chroma（{len(document.tasks)} 项任务，{len(items)} 条索引文本）…")
     try:
         client = _persistent_client(store)
         collection = _create_collection(client, "tasks", wanted)
-        _fill(collection, document, vectors, texts)
-        index = TaskIndex(wanted, collection, document, client)  # reads back and verifies what was written
+        _fill(collection, document, items, vectors)
+        index = TaskIndex(wanted, collection, document, items, client)  # reads back and verifies what was written
         manifest = Manifest(**{**asdict(wanted), "store": name, "vectors_sha256": _save_vectors(store, index.matrix)})
         index.manifest = manifest
     except BaseException:
@@ -433,7 +465,7 @@ def _build_local(
         raise
     _write_manifest(index_dir, manifest)  # the atomic swap
     _remove_other_stores(index_dir, keep=name)
-    progress(f"索引已就绪：{len(texts)} 条任务，嵌入模型 {embedder.id}，维度 {embedder.dim}")
+    progress(f"索引已就绪：{len(document.tasks)} 项任务（{len(items)} 条索引文本），嵌入模型 {embedder.id}，维度 {embedder.dim}")
     return index
 
 
@@ -459,6 +491,7 @@ def _open_server(
     settings: Settings,
     document: Document,
     embedder: Embedder,
+    items: list[Passage],
     wanted: Manifest,
     progress: Progress,
     rebuild: bool,
@@ -475,19 +508,19 @@ def _open_server(
                 stored = Manifest(**{**wanted.to_metadata(), **_manifest_fields(collection.metadata)})
                 if stored.differences(wanted):
                     raise ValueError("；".join(stored.differences(wanted)))
-                return TaskIndex(wanted, collection, document, client)
+                return TaskIndex(wanted, collection, document, items, client)
             except Exception as exc:
                 progress(f"服务器上的集合 {name} 不完整或已损坏（{_short(exc)}），正在重建…")
     else:
         progress("按要求重建索引…")
-    texts = [task_text(t) for t in document.tasks]
+    texts = [p.text for p in items]
     vectors = EmbeddingCache(Path(settings.index_dir) / CACHE_DIR, embedder.id).embed(embedder, texts, progress)
     temp = f"{name}-building-{uuid.uuid4().hex[:8]}"
-    progress(f"正在写入 Chroma 服务器 {settings.chroma_url}（{len(texts)} 条任务）…")
+    progress(f"正在写入 Chroma 服务器 {settings.chroma_url}（{len(texts)} 条索引文本）…")
     collection = _create_collection(client, temp, wanted)
     try:
-        _fill(collection, document, vectors, texts)
-        TaskIndex(wanted, collection, document, client)  # verify before the swap
+        _fill(collection, document, items, vectors)
+        TaskIndex(wanted, collection, document, items, client)  # verify before the swap
         with contextlib.suppress(Exception):  # nothing to replace on a first build
             client.delete_collection(name)
         collection.modify(name=name)
@@ -495,11 +528,12 @@ def _open_server(
         with contextlib.suppress(Exception):
             client.delete_collection(temp)
         raise
-    index = TaskIndex(wanted, client.get_collection(name), document, client)
-    progress(f"索引已就绪：{len(texts)} 条任务，集合 {name}")
+    index = TaskIndex(wanted, client.get_collection(name), document, items, client)
+    progress(f"索引已就绪：{len(texts)} 条索引文本，集合 {name}")
     return index
 
 
 def _manifest_fields(metadata: dict[str, Any] | None) -> dict[str, Any]:
     metadata = metadata or {}
-    return {k: metadata[k] for k in ("corpus_sha256", "embedder_id", "dim", "schema", "count") if k in metadata}
+    keys = ("corpus_sha256", "embedder_id", "dim", "schema", "count", "passages_sha256")
+    return {k: metadata[k] for k in keys if k in metadata}

@@ -96,27 +96,43 @@ def task_text(task: Task) -> str:
 
 
 class LexicalIndex:
-    """BM25 over the tasks of one document."""
+    """BM25 over the passages of one document's tasks; a task scores by its best passage.
 
-    def __init__(self, tasks: Sequence[Task], texts: Sequence[str] | None = None) -> None:
+    ``texts``/``owner``: the passages and the task position each belongs to (grouped by task, in
+    order). Without them every task is one passage, :func:`task_text`.
+    """
+
+    def __init__(self, tasks: Sequence[Task], texts: Sequence[str] | None = None, owner: Sequence[int] | None = None) -> None:
         import bm25s
 
         self.tasks = tuple(tasks)
-        corpus = [tokenize(t) for t in (texts if texts is not None else [task_text(t) for t in tasks])]
+        if texts is None:
+            texts, owner = [task_text(t) for t in tasks], list(range(len(tasks)))
+        owner = list(owner) if owner is not None else list(range(len(texts)))
+        if len(owner) != len(texts) or sorted(set(owner)) != list(range(len(self.tasks))) or owner != sorted(owner):
+            raise ValueError("passages must be grouped by task, every task with at least one passage")
+        self._starts = np.flatnonzero(np.r_[True, np.diff(np.asarray(owner)) != 0])
+        corpus = [tokenize(t) for t in texts]
+        self._size = len(corpus)
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
 
     @classmethod
-    def from_document(cls, document: Document) -> LexicalIndex:
+    def from_document(cls, document: Document, texts: Sequence[str] | None = None,
+                      owner: Sequence[int] | None = None) -> LexicalIndex:
         add_words(document_terms(document))
-        return cls(document.tasks)
+        return cls(document.tasks, texts, owner)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every task (0 where no query token occurs)."""
+    def passage_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage (0 where no query token occurs)."""
         tokens = tokenize(query)
         if not tokens:
-            return np.zeros(len(self.tasks), dtype=np.float32)
+            return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every task: its best passage's (0 where no query token occurs)."""
+        return np.maximum.reduceat(self.passage_scores(query), self._starts)
 
     def search(self, query: str, k: int) -> list[tuple[Task, float]]:
         """Top ``k`` tasks with a positive score, best first (ties keep document order)."""

@@ -1,11 +1,14 @@
 """Hybrid retrieval: dense (the Chroma index) + BM25 (jieba tokens), fused by reciprocal rank.
 
+Both retrievers see every :class:`~assistant.views.Passage` of a task (its text, its sub-points and its
+everyday-language views) and score the task by its best passage.
+
 Reciprocal rank fusion: ``score(task) = Σ 1 / (RRF_K + rank)`` over the retrievers that *matched*
 the query. Dense retrieval always ranks every task; BM25 votes only for tasks with a positive score,
 and a query with no BM25 match at all gives BM25 no vote (an all-zero BM25 ranking is arbitrary and
 would drag good dense hits down).
 
-Dense search runs on an in-memory copy of the 85 vectors read back from Chroma at open (a matrix
+Dense search runs on an in-memory copy of the passage vectors read back from Chroma at open (a matrix
 product: microseconds, versus ~1 ms for a Chroma HNSW query); Chroma stays the persisted source of
 truth and :meth:`SearchEngine.dense_chroma` queries it directly.
 
@@ -29,6 +32,7 @@ from .index import Progress, TaskIndex, open_index
 from .lexical import LexicalIndex
 from .settings import Settings
 from .units import Registry
+from .views import Passage, load_views, passages, views_path
 
 RRF_K = 60
 
@@ -92,6 +96,7 @@ class SearchEngine:
         expander: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.document = document
+        self.passages: tuple[Passage, ...] = index.passages
         self.embedder = embedder
         self.index = index
         self._lexical = lexical
@@ -109,10 +114,12 @@ class SearchEngine:
         rebuild: bool = False,
         expand: bool = True,
     ) -> SearchEngine:
-        """Load the index (building or rebuilding it when needed) and the BM25 index."""
+        """Load the index (building or rebuilding it when needed) and the BM25 index, both over the
+        document's passages including the everyday views beside it (:func:`assistant.views.views_path`)."""
         embedder = embedder or make_embedder(settings.embedder)
-        index = open_index(settings, document, embedder, progress=progress, rebuild=rebuild)
-        lexical = LexicalIndex.from_document(document)
+        items = passages(document, load_views(views_path(settings.corpus), document))
+        index = open_index(settings, document, embedder, progress=progress, rebuild=rebuild, items=items)
+        lexical = LexicalIndex.from_document(document, [p.text for p in items], index.owner.tolist())
         return cls(document, embedder, index, lexical, load_expander() if expand else None)
 
     # -- the two retrievers --------------------------------------------------------------------
@@ -128,7 +135,11 @@ class SearchEngine:
         return self.embedder.embed_queries([query])[0]
 
     def _dense_scores(self, query: str) -> np.ndarray:
-        return self.index.matrix @ self.embed_query(query)
+        return self.dense_scores(self.embed_query(query))
+
+    def dense_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of each task's best passage, for one query vector (or each row of a matrix)."""
+        return self.index.task_scores(np.asarray(vectors) @ self.index.matrix.T)
 
     def dense(self, query: str, k: int) -> list[tuple[Task, float]]:
         """Top ``k`` tasks by cosine similarity to the (expanded) query."""
@@ -147,6 +158,13 @@ class SearchEngine:
 
     # -- fusion ---------------------------------------------------------------------------------
 
+    def probe(self, query: str, embed: bool = True) -> Probe:
+        """Every task's evidence for ``query`` (expanded): BM25, and dense unless ``embed`` is False."""
+        text = self.expanded(_check(query))
+        bm25 = self._lexical.scores(text)
+        dense = self._dense_scores(text) if embed else None
+        return Probe(self._tasks, bm25, dense)
+
     def search(self, query: str, k: int = 5, decisive: float | None = None) -> list[Hit]:
         """Top ``k`` tasks by reciprocal rank fusion of dense and BM25 rankings.
 
@@ -154,30 +172,56 @@ class SearchEngine:
         BM25 ranking is returned alone and the query is never embedded (the embedding is ~95% of the
         cost of a search); such hits carry no dense rank or score.
         """
-        text = self.expanded(_check(query))
-        bm25_scores = self._lexical.scores(text)
-        bm25_order = [int(i) for i in np.argsort(-bm25_scores, kind="stable") if bm25_scores[i] > 0]
-        if decisive and bm25_order:
-            second = float(bm25_scores[bm25_order[1]]) if len(bm25_order) > 1 else 0.0
-            if float(bm25_scores[bm25_order[0]]) >= decisive * second:
-                return [
-                    Hit(self._tasks[i], 1.0 / (RRF_K + r), None, None, r, float(bm25_scores[i]))
-                    for r, i in enumerate(bm25_order[:k], start=1)
-                ]
-        dense_scores = self._dense_scores(text)
-        dense_order = [int(i) for i in np.argsort(-dense_scores, kind="stable")]
+        probe = self.probe(query, embed=False)
+        if not (decisive and probe.bm25_decisive(decisive)):
+            probe = Probe(self._tasks, probe.bm25, self._dense_scores(self.expanded(query.strip())))
+        return probe.hits(k)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What both retrievers say about every task for one query (arrays in document order).
+
+    ``dense`` is the cosine of each task's best passage (None when the query was not embedded),
+    ``bm25`` the BM25 score of its best passage (0 where no query token occurs).
+    """
+
+    tasks: tuple[Task, ...]
+    bm25: np.ndarray
+    dense: np.ndarray | None
+
+    def bm25_order(self) -> list[int]:
+        return [int(i) for i in np.argsort(-self.bm25, kind="stable") if self.bm25[i] > 0]
+
+    def dense_order(self) -> list[int]:
+        return [] if self.dense is None else [int(i) for i in np.argsort(-self.dense, kind="stable")]
+
+    def bm25_decisive(self, ratio: float) -> bool:
+        """BM25's best task scores at least ``ratio`` times its second."""
+        order = self.bm25_order()
+        if not order:
+            return False
+        second = float(self.bm25[order[1]]) if len(order) > 1 else 0.0
+        return float(self.bm25[order[0]]) >= ratio * second
+
+    def hits(self, k: int) -> list[Hit]:
+        """Top ``k`` tasks by reciprocal rank fusion (BM25 alone when the query was not embedded)."""
+        bm25_order, dense_order = self.bm25_order(), self.dense_order()
+        bm25_rank = {i: r for r, i in enumerate(bm25_order, start=1)}
+        if self.dense is None:
+            return [Hit(self.tasks[i], 1.0 / (RRF_K + r), None, None, r, float(self.bm25[i]))
+                    for r, i in enumerate(bm25_order[:k], start=1)]
         fused = rrf([dense_order, bm25_order])
         dense_rank = {i: r for r, i in enumerate(dense_order, start=1)}
-        bm25_rank = {i: r for r, i in enumerate(bm25_order, start=1)}
         best = sorted(fused, key=lambda i: (-fused[i], dense_rank.get(i, 10**6)))[:k]
         return [
             Hit(
-                task=self._tasks[i],
+                task=self.tasks[i],
                 score=fused[i],
                 dense_rank=dense_rank.get(i),
-                dense_score=float(dense_scores[i]) if i in dense_rank else None,
+                dense_score=float(self.dense[i]),
                 bm25_rank=bm25_rank.get(i),
-                bm25_score=float(bm25_scores[i]) if i in bm25_rank else None,
+                bm25_score=float(self.bm25[i]) if i in bm25_rank else None,
             )
             for i in best
         ]

@@ -77,7 +77,7 @@ def test_build_and_search_against_a_server(server, document, tmp_path):
     assert any("还没有集合" in m for m in messages)
     name = engine.index.collection.name
     assert name == f"tasks-{engine.index.manifest.identity}"
-    assert engine.index.collection.count() == 85
+    assert engine.index.collection.count() == len(engine.passages)
     assert engine.index.collection.metadata["corpus_sha256"] == document.sha256
     assert engine.search("海绵城市", 3)[0].task.n == 32
     assert [t.n for t, _ in engine.dense_chroma("海绵城市建设", 3)] == [t.n for t, _ in engine.dense("海绵城市建设", 3)]
@@ -92,7 +92,7 @@ def test_build_and_search_against_a_server(server, document, tmp_path):
     rebuilt: list[str] = []
     engine = SearchEngine.open(settings, document, embedder=HashEmbedder(64), progress=rebuilt.append, rebuild=True)
     assert any("取自缓存" in m for m in rebuilt)
-    assert engine.index.collection.name == name and engine.index.collection.count() == 85
+    assert engine.index.collection.name == name and engine.index.collection.count() == len(engine.passages)
     names = {c.name for c in engine.index._client.list_collections()}
     assert not any("building" in n for n in names)
 
@@ -104,7 +104,7 @@ def test_damaged_server_collection_is_rebuilt(server, document, tmp_path):
     messages: list[str] = []
     again = open_index(settings, document, HashEmbedder(48), progress=messages.append)
     assert any("不完整或已损坏" in m for m in messages)
-    assert again.collection.count() == 85
+    assert again.collection.count() == len(again.passages)
 
 
 def test_unreachable_server_is_a_clear_error(document, tmp_path):

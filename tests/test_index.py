@@ -16,6 +16,7 @@ from assistant.document import load, parse
 from assistant.embedding import HashEmbedder
 from assistant.index import MANIFEST, SCHEMA_VERSION, open_index, task_text
 from assistant.settings import DEFAULT_CORPUS, Settings
+from assistant.views import passages
 
 
 class CountingEmbedder(HashEmbedder):
@@ -33,6 +34,9 @@ class CountingEmbedder(HashEmbedder):
 @pytest.fixture(scope="module")
 def document():
     return load(DEFAULT_CORPUS)
+
+
+RECORDS = len(passages(load(DEFAULT_CORPUS)))  # one per passage: each task's text and its sub-points (no views here)
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ def test_build_writes_one_record_per_task_with_manifest(settings, document):
     manifest = json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["corpus_sha256"] == document.sha256
     assert manifest["embedder_id"] == "hash-64"
-    assert manifest["dim"] == 64 and manifest["count"] == 85 and manifest["schema"] == SCHEMA_VERSION
+    assert manifest["dim"] == 64 and manifest["count"] == RECORDS and manifest["schema"] == SCHEMA_VERSION
     got = index.collection.get(ids=["task-32"], include=["documents", "metadatas"])
     task = document.task(32)
     assert got["documents"][0] == task_text(task)
@@ -67,13 +71,17 @@ def test_build_writes_one_record_per_task_with_manifest(settings, document):
     assert meta["n"] == 32 and meta["section_no"] == task.section.no and meta["part_no"] == task.part.no
     assert meta["units"] == "、".join(task.units) and meta["lead_unit"] == task.lead_unit
     assert index.collection.configuration["hnsw"]["space"] == "cosine"
-    assert index.collection.count() == 85
-    # The matrix read back from Chroma is in task order and equals the embedder's vectors.
-    expected = embedder.embed_passages([task_text(t) for t in document.tasks])
+    assert index.collection.count() == RECORDS
+    # The matrix read back from Chroma is in passage order (grouped by task) and equals the embedder's vectors.
+    items = passages(document)
+    assert [p.task for p in items] == sorted(p.task for p in items) and items[0].text == task_text(document.task(1))
+    expected = embedder.embed_passages([p.text for p in items])
     assert np.allclose(index.matrix, expected, atol=1e-6)
-    # Chroma's own HNSW query agrees with the in-memory matrix.
-    top = index.query_chroma(expected[9], 3)
+    # Chroma's own HNSW query agrees with the in-memory matrix (a task scores by its best passage).
+    tenth = next(i for i, p in enumerate(items) if p.key == "10")
+    top = index.query_chroma(expected[tenth], 3)
     assert top[0][0] == 10 and top[0][1] == pytest.approx(1.0, abs=1e-4)
+    assert index.task_scores(expected[tenth] @ index.matrix.T).shape == (85,)
 
 
 def test_reload_does_not_rebuild_or_embed(settings, document):
@@ -82,7 +90,7 @@ def test_reload_does_not_rebuild_or_embed(settings, document):
     index, messages = _open(settings, document, embedder)
     assert messages == []
     assert embedder.passages == 0
-    assert index.matrix.shape == (85, 64)
+    assert index.matrix.shape == (RECORDS, 64)
 
 
 def test_embedder_change_rebuilds_with_message(settings, document):
@@ -90,7 +98,7 @@ def test_embedder_change_rebuilds_with_message(settings, document):
     old_store = _store(settings)
     index, messages = _open(settings, document, CountingEmbedder(32))
     assert any("已过期" in m and "嵌入模型" in m for m in messages)
-    assert index.manifest.dim == 32 and index.matrix.shape == (85, 32)
+    assert index.manifest.dim == 32 and index.matrix.shape == (RECORDS, 32)
     assert not old_store.exists()  # the replaced store is cleaned up
 
 
@@ -173,7 +181,7 @@ def test_corrupted_sqlite_is_reported_and_rebuilt(settings, document):
     sqlite.write_bytes(b"this is not a database" * 500)
     index, messages = _open(settings, document, CountingEmbedder())
     assert any("索引文件已损坏" in m for m in messages), messages
-    assert index.collection.count() == 85
+    assert index.collection.count() == RECORDS
 
 
 def test_missing_store_is_reported_and_rebuilt(settings, document):
@@ -183,7 +191,7 @@ def test_missing_store_is_reported_and_rebuilt(settings, document):
     shutil.rmtree(_store(settings))
     index, messages = _open(settings, document, CountingEmbedder())
     assert any("索引文件已损坏或不完整" in m for m in messages)
-    assert index.collection.count() == 85
+    assert index.collection.count() == RECORDS
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"schema": 1}', '{"schema": 1, "corpus_sha256": "x", '
@@ -193,8 +201,8 @@ def test_bad_manifest_is_reported_and_rebuilt(settings, document, content):
     (settings.index_dir / MANIFEST).write_text(content, encoding="utf-8")
     index, messages = _open(settings, document, CountingEmbedder())
     assert any("manifest.json 已损坏" in m for m in messages), messages
-    assert index.collection.count() == 85
-    assert json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))["count"] == 85
+    assert index.collection.count() == RECORDS
+    assert json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))["count"] == RECORDS
 
 
 def test_store_with_missing_records_is_rebuilt(settings, document):
@@ -202,4 +210,4 @@ def test_store_with_missing_records_is_rebuilt(settings, document):
     index.collection.delete(ids=["task-5"])
     again, messages = _open(settings, document, CountingEmbedder())
     assert any("索引文件已损坏或不完整" in m for m in messages)
-    assert again.collection.count() == 85
+    assert again.collection.count() == RECORDS

@@ -1,0 +1,114 @@
+"""Passages: what search indexes for each task, so that a task is found by its best description.
+
+A task is indexed as several passages, all pointing back to it:
+
+* ``task``   its section title, text and ``责任单位：…`` (:func:`assistant.lexical.task_text`);
+* ``clause`` each sub-point of a long task text (cut at 。；), so a question about one sub-point of a
+  four-point task is not diluted by the other three;
+* ``view``   everyday-language descriptions of the task from a reviewed data file beside the document
+  (``corpus/<name>.views.toml``): how residents, district staff and reporters describe it
+  (外地来沪打工人员的孩子上学 for 随迁子女受教育权利), in Chinese and English.
+
+Both retrievers score a task by its best passage. The views file is knowledge, not code::
+
+    [[task]]
+    n = 13
+    views = ["外地来沪打工人员的孩子在上海上学", "…"]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .document import Document, Task
+from .errors import RegistryError
+from .lexical import task_text
+
+VIEWS_SUFFIX = ".views.toml"
+# A task text longer than this is also indexed by its sub-points.
+CLAUSE_MIN_TASK_CHARS = 50
+CLAUSE_MIN_CHARS = 12  # a sub-point shorter than this joins its neighbour
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One indexed text of a task. ``key`` is unique within the document: ``32``, ``32-c2``, ``32-v5``."""
+
+    task: int
+    kind: str  # task | clause | view
+    text: str
+    key: str
+
+
+def views_path(corpus: str | Path) -> Path:
+    """Where the everyday views of a document live: ``plan.txt`` -> ``plan.views.toml``."""
+    corpus = Path(corpus)
+    return corpus.with_name(corpus.stem + VIEWS_SUFFIX)
+
+
+def load_views(path: str | Path, document: Document) -> dict[int, tuple[str, ...]]:
+    """Views per task number from a views file; {} when the file does not exist.
+
+    Raises :class:`RegistryError` naming the entry for a malformed file or an unknown task number.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RegistryError(f"无法读取任务说法文件 {path}：{exc}") from None
+    entries = data.get("task")
+    if set(data) - {"task"} or not isinstance(entries, list):
+        raise RegistryError(f"{path}：应只包含 [[task]] 条目")
+    views: dict[int, tuple[str, ...]] = {}
+    for i, entry in enumerate(entries, start=1):
+        n = entry.get("n") if isinstance(entry, dict) else None
+        texts = entry.get("views") if isinstance(entry, dict) else None
+        if not isinstance(n, int) or document.task(n) is None:
+            raise RegistryError(f"{path}：第{i}个 [[task]] 的 n={n!r} 不是文件中的任务编号")
+        if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise RegistryError(f"{path}：第{n}项的 views 应为非空字符串列表")
+        if n in views:
+            raise RegistryError(f"{path}：第{n}项出现了两次")
+        views[n] = tuple(dict.fromkeys(t.strip() for t in texts))
+    return views
+
+
+def clauses(task: Task) -> list[str]:
+    """The sub-points of a long task text (cut at 。；, short pieces joined); [] for a short task."""
+    if len(task.text) < CLAUSE_MIN_TASK_CHARS:
+        return []
+    pieces: list[str] = []
+    for piece in re.split(r"[。；]", task.text):
+        piece = piece.strip("，、 ")
+        if not piece:
+            continue
+        if pieces and (len(piece) < CLAUSE_MIN_CHARS or len(pieces[-1]) < CLAUSE_MIN_CHARS):
+            pieces[-1] = pieces[-1] + "，" + piece
+        else:
+            pieces.append(piece)
+    return pieces if len(pieces) > 1 else []
+
+
+def passages(document: Document, views: dict[int, tuple[str, ...]] | None = None) -> list[Passage]:
+    """Every passage of every task, grouped by task in document order (the task's own text first)."""
+    views = views or {}
+    out: list[Passage] = []
+    for task in document.tasks:
+        out.append(Passage(task.n, "task", task_text(task), str(task.n)))
+        out += [Passage(task.n, "clause", c, f"{task.n}-c{i}") for i, c in enumerate(clauses(task), start=1)]
+        out += [Passage(task.n, "view", v, f"{task.n}-v{i}") for i, v in enumerate(views.get(task.n, ()), start=1)]
+    return out
+
+
+def fingerprint(items: list[Passage]) -> str:
+    """sha256 over every passage's key and text: a changed views file makes the index stale."""
+    digest = hashlib.sha256()
+    for p in items:
+        digest.update(f"{p.key}\t{p.kind}\t{p.text}\n".encode())
+    return digest.hexdigest()
