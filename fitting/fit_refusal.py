@@ -1,0 +1,242 @@
+"""Fit the refusal decision (assistant/refusal.py) and write its parameters to assistant/data/refusal.json.
+
+    .venv/bin/python fitting/fit_refusal.py            # fit, print cross-validated figures, write the model
+    .venv/bin/python fitting/fit_refusal.py --dry-run  # fit and print only
+
+Data: every single-turn question of ``evals/train/questions.jsonl`` and ``evals/dev/cases.jsonl`` that
+reaches the decision (a topic or a unit's tasks; lookups by number, section, part or year never do),
+labelled answerable or not. ``evals/holdout`` is never read here.
+
+Two stages, both logistic regressions (scikit-learn):
+
+1. ``kind``: the question's character 1-3-grams -> out of plan or not (its form alone);
+2. the decision: the named features of :func:`assistant.refusal.features`, with ``kind`` taken from
+   out-of-fold predictions of stage 1 (so the decision learns how far to trust it on unseen questions).
+
+Reported: 5-fold cross-validated refusal precision / recall and false refusals per threshold; the
+threshold written is the one with the highest refusal recall whose cross-validated false-refusal rate
+stays within ``--max-false-refusals`` (default 1%). The external set (``../shared/evals-external``), when
+present, is scored once with the written model as an independent check, never fitted on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.qa import Assistant  # noqa: E402
+from assistant.refusal import MODEL_FILE, features, ngrams  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from assistant.text import simplified  # noqa: E402
+from assistant.understanding import strip_markup  # noqa: E402
+
+DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "dev" / "cases.jsonl"]
+EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
+OUT = ROOT / "assistant" / "data" / MODEL_FILE
+DECIDED = ("topic", "unit")
+SEED = 13
+
+
+def load(paths: list[Path]) -> list[dict]:
+    rows = []
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                case = json.loads(line)
+                if not case.get("turns"):
+                    rows.append(case)
+    return rows
+
+
+def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[dict[str, float]], np.ndarray]:
+    """Questions that reach the decision, their features (``kind`` left at 0) and labels (1 = refuse)."""
+    texts, feats, labels = [], [], []
+    for case in rows:
+        text = simplified(strip_markup(case["question"]))
+        intent = assistant.understand(text)
+        if intent.route not in DECIDED:
+            continue
+        probe = assistant.search_engine.probe(intent.query)
+        texts.append(text)
+        feats.append(features(assistant.evidence(intent, probe), assistant.cues, None))
+        labels.append(0 if case["answerable"] else 1)
+    return texts, feats, np.array(labels)
+
+
+def kind_model(c: float):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(CountVectorizer(analyzer=ngrams, binary=True, min_df=2),
+                         LogisticRegression(C=c, class_weight="balanced", max_iter=5000))
+
+
+def oof_kind(texts: list[str], y: np.ndarray, c: float, folds: int = 5) -> np.ndarray:
+    from sklearn.model_selection import StratifiedKFold
+
+    out = np.zeros(len(texts))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(texts, y):
+        model = kind_model(c).fit([texts[i] for i in train], y[train])
+        out[test] = model.decision_function([texts[i] for i in test])
+    return out
+
+
+def decision_model(c: float):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(C=c, class_weight="balanced", max_iter=5000))
+
+
+def cross_validate(texts, feats, names, y, kind_c, c, folds=5):
+    """Out-of-fold P(answerable) for every question, both stages refitted inside each fold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    p = np.zeros(len(texts))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED + 1).split(texts, y):
+        tr_texts = [texts[i] for i in train]
+        kind_tr = oof_kind(tr_texts, y[train], kind_c)
+        kind_te = kind_model(kind_c).fit(tr_texts, y[train]).decision_function([texts[i] for i in test])
+        x_tr = matrix([feats[i] for i in train], names, kind_tr)
+        x_te = matrix([feats[i] for i in test], names, kind_te)
+        model = decision_model(c).fit(x_tr, y[train])
+        p[test] = model.predict_proba(x_te)[:, 0]  # class 0 = answerable
+    return p
+
+
+def matrix(feats: list[dict[str, float]], names: list[str], kind: np.ndarray) -> np.ndarray:
+    x = np.array([[f[n] for n in names] for f in feats], dtype=float)
+    x[:, names.index("kind")] = kind
+    return x
+
+
+def table(p: np.ndarray, y: np.ndarray) -> list[dict[str, float]]:
+    rows = []
+    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        refuse = p < t
+        tp = int((refuse & (y == 1)).sum())
+        rows.append({
+            "threshold": float(t),
+            "refusal_precision": round(tp / max(1, int(refuse.sum())), 3),
+            "refusal_recall": round(tp / max(1, int((y == 1).sum())), 3),
+            "false_refusal_rate": round(int((refuse & (y == 0)).sum()) / max(1, int((y == 0).sum())), 3),
+        })
+    return rows
+
+
+def choose(rows: list[dict[str, float]], max_false: float) -> dict[str, float]:
+    ok = [r for r in rows if r["false_refusal_rate"] <= max_false]
+    return max(ok, key=lambda r: (r["refusal_recall"], -r["threshold"])) if ok else rows[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, do not write the model")
+    parser.add_argument("--max-false-refusals", type=float, default=0.01)
+    parser.add_argument("--kind-c", type=float, default=1.0, help="inverse regularisation of the n-gram stage")
+    parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation of the decision")
+    parser.add_argument("--show-errors", action="store_true", help="list the cross-validated mistakes")
+    args = parser.parse_args()
+
+    assistant = Assistant.open(Settings.from_env(), progress=lambda m: print(m, file=sys.stderr))
+    assistant.refusal = None
+    rows = load(DATA)
+    texts, feats, y = featurize(assistant, rows)
+    names = list(feats[0])
+    print(f"{len(texts)} questions reach the decision ({int((y == 0).sum())} answerable, {int((y == 1).sum())} not); "
+          f"{len(rows) - len(texts)} are lookups")
+
+    p = cross_validate(texts, feats, names, y, args.kind_c, args.c)
+    from sklearn.metrics import roc_auc_score
+
+    print(f"cross-validated AUC {roc_auc_score(1 - y, p):.3f}")
+    rows_cv = table(p, y)
+    print("threshold  refusal precision  refusal recall  false refusals")
+    for r in rows_cv:
+        print(f"  {r['threshold']:.2f}        {r['refusal_precision']:.3f}            {r['refusal_recall']:.3f}"
+              f"          {r['false_refusal_rate']:.3f}")
+    chosen = choose(rows_cv, args.max_false_refusals)
+    print(f"chosen threshold {chosen['threshold']:.2f}: {chosen}")
+    if args.show_errors:
+        for text, label, prob in sorted(zip(texts, y, p, strict=True), key=lambda r: r[2]):
+            if (prob < chosen["threshold"]) != bool(label):
+                print(f"   {'FALSE REFUSAL' if not label else 'ANSWERED     '} p={prob:.2f} {text}")
+
+    kind_all = oof_kind(texts, y, args.kind_c)
+    decision = decision_model(args.c).fit(matrix(feats, names, kind_all), y)
+    kind = kind_model(args.kind_c).fit(texts, y)
+    vectorizer, lr = kind.steps[0][1], kind.steps[1][1]
+    weights = {g: round(float(w), 5) for g, w in zip(vectorizer.get_feature_names_out(), lr.coef_[0], strict=True)
+               if abs(w) >= 1e-4}
+    scaler, final = decision.steps[0][1], decision.steps[1][1]
+    # sklearn's coefficients favour class 1 (refuse); the runtime computes P(answerable): flip the signs.
+    params = {
+        "features": names,
+        "mean": [round(float(v), 6) for v in scaler.mean_],
+        "scale": [round(float(v), 6) for v in scaler.scale_],
+        "coef": [round(-float(v), 6) for v in final.coef_[0]],
+        "intercept": round(-float(final.intercept_[0]), 6),
+        "threshold": chosen["threshold"],
+        "kind": {"intercept": round(float(lr.intercept_[0]), 6), "weights": weights},
+        "fitted": {
+            "date": dt.date.today().isoformat(),
+            "script": "fitting/fit_refusal.py",
+            "data": [str(p.relative_to(ROOT)) for p in DATA if p.exists()],
+            "questions": len(texts),
+            "answerable": int((y == 0).sum()),
+            "not_answerable": int((y == 1).sum()),
+            "kind_c": args.kind_c,
+            "c": args.c,
+            "cross_validated": rows_cv,
+        },
+    }
+    print("decision weights (per standard deviation, + favours answering):")
+    for name, w in sorted(zip(names, params["coef"], strict=True), key=lambda nw: -abs(nw[1])):
+        print(f"  {name:22s} {w:+.3f}")
+
+    if EXTERNAL.exists():
+        from assistant.refusal import RefusalModel
+
+        model = RefusalModel(params)
+        ext = load([EXTERNAL])
+        e_texts, e_feats, e_y = featurize(assistant, ext)
+        e_p = np.array([model.decide({**f, "kind": kind_score(t, params["kind"])}).p_answerable
+                        for t, f in zip(e_texts, e_feats, strict=True)])
+        refuse = e_p < model.threshold
+        print(f"external set (independent, not fitted on): {len(e_texts)} questions reach the decision; "
+              f"refused {int((refuse & (e_y == 1)).sum())}/{int((e_y == 1).sum())} out-of-plan, "
+              f"{int((refuse & (e_y == 0)).sum())}/{int((e_y == 0).sum())} answerable")
+        for t, yy, pp in zip(e_texts, e_y, e_p, strict=True):
+            if (pp < model.threshold) != bool(yy):
+                print(f"   {'FALSE REFUSAL' if not yy else 'ANSWERED     '} p={pp:.2f} {t}")
+        params["fitted"]["external_check"] = {
+            "questions": len(e_texts), "out_of_plan_refused": int((refuse & (e_y == 1)).sum()),
+            "out_of_plan": int((e_y == 1).sum()), "answerable_refused": int((refuse & (e_y == 0)).sum()),
+            "answerable": int((e_y == 0).sum())}
+
+    if not args.dry_run:
+        OUT.write_text(json.dumps(params, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size // 1024} KB)")
+    return 0
+
+
+def kind_score(text: str, kind: dict) -> float:
+    from assistant.refusal import kind_score as score
+
+    return score(text, kind)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
