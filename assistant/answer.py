@@ -2,7 +2,8 @@
 
 ``Answer.to_dict()`` is the stable JSON contract of ``python -m assistant ask --json``:
 ``{"question", "answer", "citations": [{"task", "part", "section", "units", "lead_unit", "text"}],
-"refused"}`` (plus ``"related"``, ``"route"`` and ``"paste"`` fields that consumers may ignore).
+"refused"}`` (plus ``"related"``, ``"route"``, ``"paste"`` and, where the refusal decision ran,
+``"evidence"`` fields that consumers may ignore).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class Answer:
         return [c.task for c in self.citations]
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "question": self.question,
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
@@ -96,3 +97,6 @@ class Answer:
             "related": [c.to_dict() for c in self.related],
             "route": self.route,
         }
+        if "evidence" in self.extra:  # the refusal decision: probability and each feature's contribution
+            data["evidence"] = self.extra["evidence"]
+        return data

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from .answer import Answer, Citation, cite_key
 from .document import Document, Task
-from .facts import Target
+from .facts import Target, targets_of
 
 MAX_PASTE_LINES = 10  # longer lists keep their citations in Answer.citations only
 
@@ -68,6 +68,7 @@ class Composer:
             citations=tuple(Citation.of(t) for t in tasks),
             route=route,
             language="en" if english else "zh",
+            extra={"body": body},
         )
 
     # --- routes ----------------------------------------------------------------------------
@@ -115,13 +116,16 @@ class Composer:
 
     def targets(self, question: str, pairs: Sequence[tuple[Task, list[Target]]], english: bool, route: str,
                 heading: str = "") -> Answer:
-        """Target clauses quoted verbatim with their tasks and units."""
+        """Target clauses quoted verbatim (in bold) with the whole task text, its tasks and units."""
         lines = []
         for task, targets in pairs:
-            phrases = "；".join(t.phrase for t in targets) if targets else task.text
+            if targets:
+                phrases = "；".join(f"**{t.phrase}**" for t in targets)
+            else:
+                phrases = "No figure or deadline is stated for this task." if english else "该项没有写明具体数字或期限。"
             units = self.units_line(task, english=english)
             label = "Responsible" if english else "责任单位"
-            lines.append(f"- {cite_key(task.n)} {phrases}。\n  {label}：{units}")
+            lines.append(f"- {cite_key(task.n)} {phrases}\n  > {task.text}\n  {label}：{units}")
         if not heading:
             heading = "The plan sets these targets:" if english else "《任务分工方案》中的相关目标："
         return self._answer(question, heading + "\n\n" + "\n".join(lines), [t for t, _ in pairs], route, english)
@@ -136,51 +140,111 @@ class Composer:
 
     def unit_tasks(self, question: str, unit: str, lead: Sequence[Task], co: Sequence[Task],
                    collective: dict[str, list[Task]], role: str, english: bool, alias: str = "") -> Answer:
-        """A unit's complete task list (牵头 / 参与), plus tasks assigned to all districts."""
+        """A unit's complete task list in task-number order (牵头 marked), plus tasks assigned to all districts.
+
+        The heading always gives the whole picture (共涉及N项：牵头a项、参与b项) before the list the question
+        asked for (all, lead only, or participating only).
+        """
         name = f"**{unit}**" + (f"（{alias}）" if alias and alias != unit else "")
         gloss = self._gloss(unit) if english else ""
-        shown: list[Task] = []
-        parts: list[str] = []
-
-        def block(title: str, tasks: Sequence[Task]) -> None:
-            if tasks:
-                parts.append(f"**{title}**\n" + "\n".join(f"- {cite_key(t.n)} {self.brief(t)}" for t in tasks))
-                shown.extend(tasks)
-
-        if role == "lead" and not lead and co:
-            total = 0
-            head = (f"{name} leads no task in the plan; it is co-responsible for {len(co)}:" if english
-                    else f"{name}在《任务分工方案》中没有牵头的任务（未被列为第一责任单位），作为参与单位涉及 {len(co)} 项：")
-            block("Co-responsible" if english else f"参与（{len(co)}项）", co)
-        elif role == "lead":
-            total = len(lead)
-            head = (f"{name} leads {total} task(s) in the plan" + (f" ({gloss})" if gloss else "") + ":") if english \
-                else f"{name}在《任务分工方案》中牵头 **{total}** 项任务（列为第一责任单位）："
-            block("Lead" if english else f"牵头（{len(lead)}项）", lead)
-        elif role == "co":
-            total = len(co)
-            head = f"{name} co-leads (is listed after the lead unit in) {total} task(s):" if english \
-                else f"{name}作为参与单位（非牵头）的任务共 **{total}** 项："
-            block("Co-responsible" if english else f"参与（{len(co)}项）", co)
+        lead_set = {t.n for t in lead}
+        total = len(lead) + len(co)
+        if english:
+            whole = (f"{name}" + (f" ({gloss})" if gloss else "") + f" is named in **{total}** task(s): "
+                     f"lead in {len(lead)}, co-responsible in {len(co)}.")
         else:
-            total = len(lead) + len(co)
-            head = (f"{name}" + (f" ({gloss})" if gloss else "") + f" is named in **{total}** task(s): "
-                    f"lead in {len(lead)}, co-responsible in {len(co)}.") if english \
-                else f"{name}在《任务分工方案》中共涉及 **{total}** 项任务，其中牵头 {len(lead)} 项、参与 {len(co)} 项。"
-            block("Lead" if english else f"牵头（{len(lead)}项）", lead)
-            block("Co-responsible" if english else f"参与（{len(co)}项）", co)
-        if total == 0 and not collective:
-            head = f"{name} is not named as a responsible unit in the plan." if english \
-                else f"{name}未在《任务分工方案》中被单独列为责任单位。"
+            whole = f"{name}在《任务分工方案》中共涉及 **{total}** 项任务，其中牵头 {len(lead)} 项、参与 {len(co)} 项。"
+        asked = {"lead": list(lead), "co": list(co)}.get(role, sorted([*lead, *co], key=lambda t: t.n))
+        if role == "lead":
+            title = f"Tasks it leads ({len(lead)}):" if english else f"牵头的 {len(lead)} 项："
+            if not lead:
+                title = ("It leads no task (it is never listed first)." if english
+                         else "没有牵头的任务（未被列为第一责任单位）。")
+        elif role == "co":
+            title = (f"Tasks where it is co-responsible, not lead ({len(co)}):" if english
+                     else f"作为参与单位（非牵头）的 {len(co)} 项：")
+        else:
+            title = "All of them, in task order:" if english else "按任务编号排列："
+        marker = " (lead)" if english else "（牵头）"
+        parts = [f"{whole}\n\n{title}"] if asked or role == "lead" else [whole]
+        if asked:
+            parts[0] += "\n" + "\n".join(
+                f"- {cite_key(t.n)} {self.brief(t)}{marker if t.n in lead_set and role != 'lead' else ''}" for t in asked
+            )
+        shown: list[Task] = list(asked)
         for group, tasks in collective.items():
             if tasks:
-                title = f"Assigned to {group} ({len(tasks)})" if english else f"由“{group}”共同承担（{len(tasks)}项）"
-                block(title, tasks)
-        if total == 0 and collective:
+                heading = f"Assigned to {group} ({len(tasks)})" if english else f"由“{group}”共同承担（{len(tasks)}项）"
+                parts.append(f"**{heading}**\n" + "\n".join(f"- {cite_key(t.n)} {self.brief(t)}" for t in tasks))
+                shown.extend(tasks)
+        if total == 0 and not any(collective.values()):
+            parts = [f"{name} is not named as a responsible unit in the plan." if english
+                     else f"{name}未在《任务分工方案》中被单独列为责任单位。"]
+        elif total == 0:
             groups = "”“".join(g for g, ts in collective.items() if ts)
-            head = (f"{name} is not named individually; as one of “{groups}” it shares these tasks:" if english
-                    else f"{name}未在《任务分工方案》中被单独列为责任单位，但作为“{groups}”之一，共同承担以下任务：")
-        return self._answer(question, head + "\n\n" + "\n\n".join(parts), shown, "unit", english)
+            parts[0] = (f"{name} is not named individually; as one of “{groups}” it shares these tasks:" if english
+                        else f"{name}未在《任务分工方案》中被单独列为责任单位，但作为“{groups}”之一，共同承担以下任务：")
+        return self._answer(question, "\n\n".join(parts), shown, "unit", english)
+
+    def check(self, question: str, tasks: Sequence[Task], units: Sequence[str], collectives: dict[str, list[str]],
+              lead: bool, english: bool) -> Answer:
+        """A yes/no follow-up about the previous task(s): 是/否 first, then the task's units, cited."""
+        verdicts = []
+        for unit in units:
+            for t in tasks:
+                groups = [g for g in collectives.get(unit, []) if g in t.units]
+                if lead:
+                    yes = t.lead_unit == unit
+                    if english:
+                        why = (f"{unit} leads task {t.n}." if yes else
+                               f"Task {t.n} is led by {t.lead_unit}" + (f"; {unit} is co-responsible." if unit in t.units
+                                                                          else f"; {unit} is not among its units."))
+                    else:
+                        why = (f"第{t.n}项由**{unit}**牵头。" if yes else
+                               f"第{t.n}项的牵头单位是**{t.lead_unit}**" + ("，" + unit + "是参与单位。" if unit in t.units
+                                                                          else f"，{unit}不在其责任单位之列。"))
+                else:
+                    yes = unit in t.units or bool(groups)
+                    if english:
+                        why = (f"{unit} is among the units of task {t.n}" + (f" (as one of {groups[0]})." if groups and
+                                                                            unit not in t.units else ".")
+                               if yes else f"{unit} is not among the units of task {t.n}.")
+                    elif unit in t.units:
+                        why = f"**{unit}**是第{t.n}项的责任单位" + ("（牵头）。" if t.lead_unit == unit else "。")
+                    elif groups:
+                        why = f"第{t.n}项的责任单位包括“{groups[0]}”，**{unit}**作为其中之一参与。"
+                    else:
+                        why = f"第{t.n}项的责任单位中没有{unit}。"
+                verdicts.append((yes, why))
+        yes_all = all(v for v, _ in verdicts)
+        head = ("Yes. " if yes_all else "No. ") if english else ("是。" if yes_all else "否。")
+        lines = [head + " ".join(w for _, w in verdicts)]
+        for t in tasks:
+            label = "Responsible units" if english else "责任单位"
+            lines.append(f"- {cite_key(t.n)} {label}：{self.units_line(t, english=english)}\n  > {t.text}")
+        return self._answer(question, "\n\n".join(lines), tasks, "check", english)
+
+    def several(self, question: str, answers: Sequence[tuple[str, Answer]], english: bool) -> Answer:
+        """Several topics answered one by one under their own headings, with a compact table first."""
+        rows, blocks, tasks = [], [], []
+        for i, (topic, answer) in enumerate(answers, start=1):
+            body = str(answer.extra.get("body") or answer.answer)
+            blocks.append(f"**{i}. {topic}**\n\n{body}")
+            for c in answer.citations:
+                task = self.document.task(c.task)
+                if task is None or task in tasks:
+                    continue
+                tasks.append(task)
+                figures = "；".join(t.phrase for t in targets_of(task)) or "—"
+                rows.append(f"| {topic} | {cite_key(task.n)} | {'、'.join(task.units)} | {figures} |")
+            if not answer.citations:
+                none = "not in the plan" if english else "文件未涉及"
+                rows.append(f"| {topic} | — | {none} | — |")
+        head = ("| Topic | Task | Responsible units (lead first) | Targets |" if english
+                else "| 事项 | 任务 | 责任单位（牵头在前） | 目标与期限 |")
+        table = "\n".join([head, "|---|---|---|---|", *rows])
+        intro = "According to the plan, topic by topic:" if english else "根据《任务分工方案》，分别如下："
+        return self._answer(question, intro + "\n\n" + table + "\n\n" + "\n\n".join(blocks), tasks, "several", english)
 
     def refusal(self, question: str, reason: str, related: Sequence[Task], english: bool) -> Answer:
         lines = [reason]

@@ -12,6 +12,7 @@ Two forms:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 
 # Half-width punctuation that OCR substitutes for the full-width marks of Chinese text.
@@ -48,3 +49,21 @@ def clean(text: str) -> str:
 def fold(text: str) -> str:
     """Matching form: NFKC, lower case, whitespace removed."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+_t2s = None
+_t2s_lock = threading.Lock()
+
+
+def simplified(text: str) -> str:
+    """Traditional Chinese converted to simplified with OpenCC (``t2s``, dictionaries bundled in the wheel):
+    誰負責海綿城市建設 -> 谁负责海绵城市建设. Simplified text and ASCII come back unchanged."""
+    global _t2s
+    if not any("\u4e00" <= c <= "\u9fff" for c in text):
+        return text
+    with _t2s_lock:  # one converter per process; OpenCC objects are not documented as thread-safe
+        if _t2s is None:
+            import opencc
+
+            _t2s = opencc.OpenCC("t2s")
+        return str(_t2s.convert(text))

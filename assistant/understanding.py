@@ -28,41 +28,34 @@ from .text import fold
 # --- cues ----------------------------------------------------------------------------------
 
 _WHO = re.compile(
-    r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|什么部门|什么单位|哪个机构|哪些机构|归口|主管|责任单位|负责单位|"
-    r"负责部门|由哪|who|which (?:department|unit|agency|body|bodies|departments|units|agencies)|responsible",
+    r"谁|哪个部门|哪些部门|哪几个部门|哪个单位|哪些单位|哪家|什么部门|什么单位|哪个机构|哪些机构|归口|主管|责任单位|负责单位|"
+    r"负责部门|由哪|派给|分给了?哪|\bwho\b|which (?:department|unit|agency|body|bodies|departments|units|agencies|office)|"
+    r"responsible|in charge",
     re.I,
 )
-_LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|\blead(?:s|ing)?\b", re.I)
-_CO = re.compile(r"参与|配合|协同|协助|参加|co-?responsible|support(?:ing)?\b", re.I)
+_LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|打头|\blead(?:s|ing)?\b", re.I)
+_CO = re.compile(r"参与|配合|协同|协助|参加|co-?responsible|support(?:ing)?\b|involved", re.I)
 _LIST = re.compile(
     r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|清单|有哪些|"
-    r"多少项|几项|几条|多少个任务|全部|所有|还负责|还管|涉及|相关的?任务|哪几项|哪几条|\btasks?\b|what (?:does|do|is|are)",
+    r"多少项|几项|几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
+    r"摊上|分到|沾边|梳理|列出|列一下|一条不落|有没有任务|\btasks?\b|what (?:does|do|is|are)",
     re.I,
 )
 _TARGET = re.compile(
-    r"目标|指标|多少|几个|几张|完成什么|要求|达到|比例|百分之|期限|截止|什么时候|何时|哪年|年底|"
-    r"\btargets?\b|\bgoals?\b|how (?:many|much|far)|\bwhen\b|deadline|\bby 20\d\d",
+    r"目标|指标|多少|几个|几张|几大|几星|几年|几类|完成什么|要求|达到|比例|百分之|期限|截止|什么时候|何时|哪年|年底|"
+    r"时间节点|节点|量化|时间表|时限|多长时间|多久|什么程度|什么水平|\btargets?\b|\bgoals?\b|how (?:many|much|far|long)|"
+    r"\bwhen\b|deadline|\bby 20\d\d|what year",
     re.I,
 )
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
-# Specifics the plan never states: amounts of money, scores, eligibility and procedures.
-_SPECIFICS = re.compile(
-    r"多少钱|几块钱|费用|收费|价格|票价|房价|租金|房租|工资|薪资|薪酬|月薪|养老金|退休金|标准是多少|补贴多少|补贴标准|"
-    r"补贴金额|补多少|金额|多少分|几分|加多少|分值|分数线|什么条件|哪些条件|啥条件|条件是什么|资格|门槛|"
-    r"怎么申请|如何申请|申请流程|怎样申请|怎么办理|如何办理|办理流程|去哪办|哪里办|在哪办|手续|需要什么材料|"
-    r"电话|热线|地址|网址|官网|报名|罚款|处罚标准|利率|贷款额度|月租|租多少|费怎么收|怎么收费|收费标准|停车费|学费|"
-    r"\bfees?\b|\bfares?\b|\bprices?\b|\bcosts?\b|how much money|\brent\b|\bsalar|\bwages?\b|eligib|\bapply\b|"
-    r"\btuition\b|\bsubsidy amount|\bhow to (?:apply|register)|\brequirements? for\b|"
-    r"\bapplication\b|\bpoints?\b|phone number|\baddress\b",
-    re.I,
-)
+_YESNO = re.compile(r"吗|是否|是不是|有没有|在不在|算不算|对不对|是么|\b(?:is|are|does|do|did|was)\b.*\?$", re.I)
 _DEADLINE_Q = re.compile(r"(?:到|在|截至|截止到?|by\s*(?:the\s*end\s*of\s*)?)?\s*(20\d\d)\s*(?:年底|年末|年前|年|\b)", re.I)
 
 # Task numbers: 第32项 / 第三十二条 / 任务32 / 32号任务 / 第85 / task 32 / #32
 _CN = f"[{NUMERALS}]+"
 _TASK_FORMS = [
-    re.compile(rf"第\s*(\d{{1,3}}|{_CN})\s*(?:项|条|号|个任务|项任务|条任务)"),
-    re.compile(r"(?:任务|事项)\s*(?:第\s*)?(\d{1,3})(?!\d|\s*(?:年|公里|万|个|%|号线))"),
+    re.compile(rf"第\s*([-－负]?\s*\d{{1,3}}|{_CN}|零)\s*(?:项|条|号|个任务|项任务|条任务)"),
+    re.compile(r"(?:任务|事项)\s*(?:第\s*)?([-－负]?\s*\d{1,3})(?!\d|\s*(?:年|公里|万|个|%|号线))"),
     re.compile(r"(\d{1,3})\s*号?\s*任务"),
     re.compile(r"\b(?:task|item)s?\s*(?:no\.?|number|#)?\s*(\d{1,3})\b", re.I),
     re.compile(r"#\s*(\d{1,3})\b"),
@@ -79,12 +72,15 @@ _PART_FORMS = [
     re.compile(r"\bpart\s*(\d)\b", re.I),
 ]
 _ORDINAL = re.compile(
-    rf"第\s*({_CN}|\d{{1,2}})\s*(?:个|条|项)?\s*(?:呢|是|的|$|[?？])|^\s*(?:the\s*)?(first|second|third|fourth|fifth)\b", re.I
+    rf"(?:第|倒数第)\s*({_CN}|\d{{1,2}})\s*(?:个|条|项|件)?|(最后一|末一|最后那)(?:个|条|项|件)|"
+    rf"\b(?:the\s*)?(first|second|third|fourth|fifth|last)\b(?!\s+(?:time|year))",
+    re.I,
 )
-_EN_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_EN_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 _PRONOUN = re.compile(
-    r"它|它们|他们|她|这条|那条|这项|那项|该项|该任务|这个任务|那个任务|上面|上述|刚才|前面|其中|这个单位|该单位|这个部门|"
-    r"这些|那这|^那|^那么|还有呢|^\s*(?:and|what about|how about)\b|\b(?:it|its|they|their|them|this task|that task)\b",
+    r"它|它们|他们|她|这条|那条|这项|那项|该项|该条|该任务|这个任务|那个任务|这件事|那件事|这事|上面|上述|刚才|前面|"
+    r"你说的|其中|这个单位|该单位|这个部门|该部门|这些|那这|这一条|那一条|^那|^那么|^还有|^\s*(?:and|what about|how about)\b|"
+    r"\b(?:it|its|they|their|them|this task|that task|this one|that one)\b",
     re.I,
 )
 _NO_WORDS = re.compile(r"[\W_]+", re.UNICODE)
@@ -100,15 +96,20 @@ _SCAFFOLD = re.compile(
     r"这些|上述|以上",
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
-MIN_COVERAGE = 0.5  # share of a topic's bigrams the document must contain for the plan to cover it
+# The question referring to the plan itself ("在这个城镇化方案里", "这份分工方案中"): not a topic.
+_PLAN_REFERENCE = re.compile(
+    r"(?:这个|这份|该|本|整个|咱们的?|我们的?)?(?:新型)?(?:城镇化)?(?:战略)?(?:五年)?(?:行动)?(?:任务)?(?:分工)?(?:实施)?"
+    r"(?:方案|文件|计划|文件里)(?:里面|里头|里|中|当中|内|上)?"
+)
+MIN_COVERAGE = 0.5  # uncovered(): a topic with a smaller share of its bigrams in the plan is "not in the plan"
 
 
 @dataclass(frozen=True)
 class Intent:
-    """What a question asks, before retrieval."""
+    """What a question asks, before retrieval (and before :mod:`assistant.followup` re-reads it)."""
 
-    route: str  # task | section | part | unit | deadline | topic
-    question: str  # the question as asked (cleaned of markup)
+    route: str  # task | section | part | unit | deadline | topic | check (a yes/no follow-up)
+    question: str  # the question as asked (cleaned of markup, simplified)
     query: str  # text to retrieve with: topic words + glossary expansions + spelling fixes
     tasks: tuple[int, ...] = ()
     section: int | None = None
@@ -121,12 +122,22 @@ class Intent:
     asks_list: bool = False  # "有哪些任务 / 涉及…的任务": every matching task, not just the best
     year: int | None = None
     english: bool = False
-    specifics: str = ""  # the refusal cue found (fee, price, eligibility ...), if any
-    uncovered: tuple[str, ...] = ()  # topic words that occur nowhere in the document
+    coverage: float = 1.0  # share of the topic's bigrams that the plan (or its views) contains
     corrections: tuple[tuple[str, str], ...] = ()  # (typed, document form)
+    topic: tuple[str, ...] = ()  # content words left once units, cue words and scaffolding are removed
+    pronoun: bool = False  # leans on an earlier turn (它/这条/那…呢/其中…)
+    ordinal: int | None = None  # 第二个 -> 2, 最后一个 -> -1
+    yesno: bool = False  # 吗/是否/有没有…
     followup: str = ""  # how the question leaned on the conversation, if it did
     within: tuple[int, ...] = ()  # search only these tasks (其中… after a list answer)
+    prefer: tuple[int, ...] = ()  # tasks of the previous answer, preferred when they match (它…)
     notes: dict[str, object] = field(default_factory=dict, compare=False)
+
+
+def _role(q: str) -> str:
+    """lead (牵头哪些), co (参与哪些) or any (both named, or neither: 牵头和配合的都算)."""
+    lead, co = bool(_LEAD.search(q)), bool(_CO.search(q)) and not _WHO.search(q)
+    return "lead" if lead and not co else ("co" if co and not lead else "any")
 
 
 def is_english(text: str) -> bool:
@@ -150,8 +161,11 @@ def has_words(text: str) -> bool:
 
 
 def _to_int(token: str) -> int | None:
+    token = re.sub(r"\s", "", token).replace("－", "-").replace("负", "-")
+    if token == "零":
+        return 0
     try:
-        return int(token) if token.isdigit() else numeral_to_int(token)
+        return int(token) if token.lstrip("-").isdigit() else numeral_to_int(token)
     except ValueError:
         return None
 
@@ -162,7 +176,7 @@ def find_task_numbers(text: str) -> list[int]:
     for pattern in _TASK_FORMS:
         for m in pattern.finditer(text):
             n = _to_int(m.group(1))
-            if n is not None and 1 <= n <= 999:
+            if n is not None and -999 <= n <= 999:  # 0 and negatives are kept: "there is no task 0"
                 found.append((m.start(), n))
     # 第32和33项 / 任务32、33: numbers chained after a match
     for m in re.finditer(r"第?\s*(\d{1,3})\s*(?:[、,，和及与]\s*(?:第\s*)?(\d{1,3}))+\s*(?:项|条|号)", text):
@@ -226,10 +240,11 @@ _GENERIC_TITLE_WORDS = frozenset({"城市", "建设", "发展", "推进", "实�
 class Vocabulary:
     """What the document says, for typo repair and "is this topic in the plan at all" checks."""
 
-    def __init__(self, document: Document, aliases: list[str] | None = None, english: list[str] | None = None) -> None:
+    def __init__(self, document: Document, aliases: list[str] | None = None, english: list[str] | None = None,
+                 views: list[str] | None = None) -> None:
         self.aliases = list(aliases or [])  # unit names staff use; part of the vocabulary, and typo-repairable
         texts = [t.text for t in document.tasks] + [s.title for s in document.sections]
-        texts += [p.title for p in document.parts] + list(document.units()) + self.aliases
+        texts += [p.title for p in document.parts] + list(document.units()) + self.aliases + list(views or [])
         self.text = fold("\n".join(texts))
         self.english_words = {w for phrase in english or [] for w in re.findall(r"[a-z][a-z\-]+", phrase.lower())}
 
@@ -287,24 +302,37 @@ class Vocabulary:
         coverage = covered / total if total else 1.0
         return (missing if coverage < MIN_COVERAGE else []), fixes
 
+    def coverage(self, text: str) -> float:
+        """Share of the topic's character bigrams (question scaffolding removed, typos repaired) that
+        occur in the plan's text, its views or its unit names (1.0 when there is no topic)."""
+        total = covered = 0
+        for run in _CJK_RUN.findall(_SCAFFOLD.sub(" ", fold(text))):
+            if run not in self.text:
+                run = self.repair(run) or run
+            bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
+            total += len(bigrams)
+            covered += sum(1 for b in bigrams if b in self.text)
+        return covered / total if total else 1.0
+
     def topic_runs(self, text: str) -> list[str]:
         """Chinese topic words of a question that the document contains verbatim."""
         return [run for run in _CJK_RUN.findall(_SCAFFOLD.sub(" ", fold(text))) if run in self.text]
 
-    def english_uncovered(self, words: list[str]) -> list[str]:
-        """English topic words unknown to the glossary and unit registry, when they are the majority."""
-        unknown = [w for w in words if w not in self.english_words and w.rstrip("s") not in self.english_words]
-        return unknown if words and len(unknown) == len(words) else []
+    def english_unknown(self, words: list[str]) -> list[str]:
+        """English topic words unknown to the glossary and the unit registry."""
+        return [w for w in words if w not in self.english_words and w.rstrip("s") not in self.english_words]
 
 
-def vocabulary_for(document: Document, registry: object, glossary: object | None) -> Vocabulary:
-    """The document's vocabulary plus the names and English words the registry and glossary know."""
+def vocabulary_for(document: Document, registry: object, glossary: object | None,
+                   views: list[str] | None = None) -> Vocabulary:
+    """The document's vocabulary plus its everyday views and the names and English words the registry
+    and glossary know."""
     units = registry.units  # type: ignore[attr-defined]
     aliases = [a for u in units for a in u.aliases]
     english = [u.english for u in units] + [a for u in units for a in u.english_aliases]
     if glossary is not None:
         english += [s for term in glossary.terms for s in term.shorthand if is_english(s)]  # type: ignore[attr-defined]
-    return Vocabulary(document, aliases=aliases, english=english)
+    return Vocabulary(document, aliases=aliases, english=english, views=views)
 
 
 # --- the router ------------------------------------------------------------------------------
@@ -325,21 +353,20 @@ def understand(
     registry: object,
     glossary: object | None,
     vocabulary: Vocabulary,
-    context: Context | None = None,
 ) -> Intent:
-    """Route a (cleaned, non-empty) question. ``registry``/``glossary`` follow assistant.units/glossary."""
-    context = context or Context()
+    """Route a (cleaned, simplified, non-empty) question on its own terms. Whether it leans on earlier
+    turns is decided afterwards, by :func:`assistant.followup.resolve`, from the signals recorded here
+    (``topic``, ``pronoun``, ``ordinal``, ``yesno``). ``registry``/``glossary`` follow assistant.units/glossary."""
     q = question.strip()
     english = is_english(q)
-    role = "lead" if _LEAD.search(q) else ("co" if _CO.search(q) and not _WHO.search(q) else "any")
+    role = _role(q)
     asks_who = bool(_WHO.search(q)) or (role == "lead" and not _LIST.search(q))
     flags = {
         "asks_who": asks_who,
         "asks_lead": role == "lead",
-        "asks_target": bool(_TARGET.search(q)) and not _SPECIFICS.search(q),
+        "asks_target": bool(_TARGET.search(q)),
         "asks_list": bool(_LIST.search(q)) and not _WHO.search(q),
         "english": english,
-        "specifics": (m.group(0) if (m := _SPECIFICS.search(q)) else ""),
     }
 
     q, unit_fixes = _repair_unit_names(q, registry, vocabulary)
@@ -350,31 +377,31 @@ def understand(
         residue = residue[: m.start] + " " + residue[m.end :]
 
     expansions = list(glossary.expand(q)) if glossary is not None else []  # type: ignore[attr-defined]
+    fixes: list[tuple[str, str]] = []
     if english:  # English words cannot be checked against the Chinese text: they must map via the glossary
-        fixes: list[tuple[str, str]] = []
         words = _topic_words(_glossary_residue(residue, glossary), True)
-        uncovered = [] if (units or expansions) else vocabulary.english_uncovered(words)
+        unknown = vocabulary.english_unknown(words)
+        coverage = 1.0 if (units or expansions or not words) else 1.0 - len(unknown) / len(words)
     else:
-        uncovered, fixes = vocabulary.uncovered(_glossary_residue(residue, glossary))
-    query = q
-    for typed, fixed in fixes:
-        query = fold(query).replace(typed, fixed)
-    if expansions:
-        query = query + " " + " ".join(expansions)
+        _, fixes = vocabulary.uncovered(_glossary_residue(residue, glossary))
+        coverage = vocabulary.coverage(_glossary_residue(residue, glossary))
+    # Spelling repairs are added to the query, not substituted: a "typo" may be everyday wording (城镇 is
+    # one character away from the plan's 古镇), and both retrievers still see what was typed.
+    query = " ".join([q, *dict.fromkeys(fixed for _, fixed in fixes), *expansions])
+    topic_words = _topic_words(residue, english)
     base = dict(
         question=q,
         query=query,
         units=units,
         role=role,
-        uncovered=tuple(uncovered),
+        coverage=coverage,
         corrections=tuple(unit_fixes + fixes),
+        topic=tuple(topic_words),
+        pronoun=bool(_PRONOUN.search(q)),
+        ordinal=_ordinal(q),
+        yesno=bool(_YESNO.search(q)),
         **flags,
     )
-
-    # Follow-ups: an ordinal into the previous list, or a pronoun for the previous task/unit.
-    follow = _followup(q, residue, units, context, base)
-    if follow is not None:
-        return follow
 
     tasks = find_task_numbers(q)
     if tasks:
@@ -392,12 +419,13 @@ def understand(
     if parts and not units:
         return Intent(route="part", part=parts[0], **base)  # type: ignore[arg-type]
 
-    topic_words = _topic_words(residue, english)
     year = _year(q)
     if year and not topic_words and not units:
         return Intent(route="deadline", year=year, **base)  # type: ignore[arg-type]
-    real_topic = [w for w in topic_words if english or vocabulary.contains(w)]
-    if units and not real_topic and not flags["specifics"] and not (flags["asks_target"] and topic_words):
+    # A unit's task list, unless the question also names a topic of the plan (人社局在技能培训方面有哪些任务).
+    real_topic = [w for w in topic_words if english or (len(w) >= 3 and vocabulary.contains(w))]
+    list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
+    if units and (not topic_words or (list_only and not real_topic)):
         return Intent(route="unit", **base)  # type: ignore[arg-type]
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
 
@@ -425,13 +453,19 @@ def wildcard_index(words: Iterable[str]) -> dict[str, str]:
 
 def repair_with(text: str, index: dict[str, str], known: str = "") -> tuple[str, str, str] | None:
     """``(repaired text, typed window, word)``: the first 4- (then 3-) character window of ``text`` that
-    is not in ``known`` but is one inner character away from a word of ``index``, replaced by it."""
+    is not in ``known`` but is one inner character away from a word of ``index``, replaced by it.
+
+    With ``known``, only a character that pairs with neither neighbour anywhere in ``known`` is taken for a
+    typo (海棉城市: 海棉 and 棉城 occur nowhere); everyday wording made of known pairs (现代化城镇) is left alone.
+    """
     for length in (4, 3):
         for i in range(len(text) - length + 1):
             window = text[i : i + length]
             if window in known:
                 continue
             for j in range(1, length - 1):
+                if known and (window[j - 1 : j + 1] in known or window[j : j + 2] in known):
+                    continue
                 word = index.get(window[:j] + "?" + window[j + 1 :])
                 if word and word != window:
                     return text[:i] + word + text[i + length :], window, word
@@ -458,9 +492,14 @@ _EN_STOP = frozenset(
 )
 
 
+def topic_words(text: str, english: bool = False) -> list[str]:
+    """Content words of ``text`` once question scaffolding, years and cue words are removed."""
+    return _topic_words(text, english)
+
+
 def _topic_words(residue: str, english: bool) -> list[str]:
     """Content words left once question scaffolding, units, years and cue words are removed."""
-    text = _DEADLINE_Q.sub(" ", residue)
+    text = _PLAN_REFERENCE.sub(" ", _DEADLINE_Q.sub(" ", residue))
     for cue in (_WHO, _LEAD, _CO, _LIST, _TARGET, _STRUCT):
         text = cue.sub(" ", text)
     if english:
@@ -474,67 +513,17 @@ def _year(text: str) -> int | None:
 
 
 def _ordinal(text: str) -> int | None:
+    """第二个 -> 2, 倒数第二 -> -2, 最后一个 / the last -> -1; None without an ordinal."""
     m = _ORDINAL.search(text)
     if not m:
         return None
+    if m.group(3):
+        return _EN_ORD[m.group(3).lower()]
     if m.group(2):
-        return _EN_ORD[m.group(2).lower()]
-    return _to_int(m.group(1))
-
-
-_WITHIN = re.compile(r"其中|这些任务|这些里|里面|当中|上述|以上|among (?:them|these)|of these", re.I)
-_IT_UNIT = re.compile(r"它|他们|该单位|这个单位|这个部门|该部门|\b(?:it|they)\b", re.I)
-
-
-def _followup(q: str, residue: str, units: tuple[str, ...], context: Context, base: dict[str, object]) -> Intent | None:
-    """Resolve a question that leans on the previous turn, or return None for a standalone one."""
-    previous = context.intent
-    if previous is None or not (context.tasks or context.units):
+        return -1
+    n = _to_int(m.group(1))
+    if n is None or n == 0:
         return None
-    if find_task_numbers(q) or _year(q):
-        return None
-    english = bool(base["english"])
-    short = len(fold(q)) <= 12
-    topic = _topic_words(residue, english)
-    pronoun = bool(_PRONOUN.search(q))
-    ordinal = _ordinal(q)
-    if ordinal and short and len(context.tasks) > 1 and ordinal <= len(context.tasks) and not units:
-        carried = {**base, **_carry(previous, base)}
-        return Intent(route="task", tasks=(context.tasks[ordinal - 1],), followup="ordinal", **carried)  # type: ignore[arg-type]
-    if units:  # 那人社局呢? -> the same question about another unit
-        if short and not topic and pronoun:
-            carried = {**base, **_carry(previous, base)}
-            return Intent(route="unit", followup="new-unit", **carried)  # type: ignore[arg-type]
-        return None
-    within = bool(_WITHIN.search(q)) and len(context.tasks) > 1
-    if within and topic:  # 其中谁负责11号线衔接? -> search only the previous answer's tasks
-        return Intent(route="topic", within=context.tasks, followup="within", **base)  # type: ignore[arg-type]
-    if context.units and previous.route == "unit" and (pronoun or within) and base["role"] != "any" and not topic:
-        return Intent(route="unit", followup="pronoun-unit", **{**base, "units": context.units[:1]})  # type: ignore[arg-type]
-    wants_list = bool(_LIST.search(q)) and not base["asks_target"]
-    if wants_list and context.units and _IT_UNIT.search(q) and not topic:
-        return Intent(route="unit", followup="pronoun-unit", **{**base, "units": context.units[:1]})  # type: ignore[arg-type]
-    if topic:
-        if short and pronoun and re.match(r"^\s*(?:那|那么|and|what about|how about)", q, re.I):
-            carried = {**base, **_carry(previous, base)}
-            return Intent(route="topic", followup="new-topic", **carried)  # type: ignore[arg-type]
-        return None
-    if not (pronoun or base["asks_who"] or base["asks_lead"] or base["asks_target"] or within):
-        return None
-    if context.tasks:  # 那它的目标是多少? / 这条谁牵头? / What is the target?
-        tasks = context.tasks
-        if (base["asks_who"] or base["asks_lead"]) and not within:
-            tasks = context.tasks[:1]
-        return Intent(route="task", tasks=tuple(tasks), followup="pronoun-task", **base)  # type: ignore[arg-type]
-    return None
+    return -n if m.group(0).startswith("倒数") else n
 
 
-def _carry(previous: Intent, base: dict[str, object]) -> dict[str, object]:
-    """Flags of the previous question that a bare "那X呢?" keeps."""
-    return {
-        "asks_who": previous.asks_who or bool(base["asks_who"]),
-        "asks_lead": previous.asks_lead or bool(base["asks_lead"]),
-        "asks_target": previous.asks_target or bool(base["asks_target"]),
-        "role": previous.role if base["role"] == "any" else base["role"],
-        "specifics": base["specifics"] or previous.specifics,
-    }

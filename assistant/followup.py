@@ -1,0 +1,113 @@
+"""Follow-ups: re-read a question against the conversation so far.
+
+:func:`assistant.understanding.understand` routes a question on its own terms and records the signals
+a follow-up leaves (``pronoun``, ``ordinal``, ``yesno``, the ``topic`` words left over). :func:`resolve`
+decides, from those signals and the previous turn (:class:`~assistant.understanding.Context`), which of
+these shapes the question has, and returns the intent to answer:
+
+=================  =====================================================  =========================
+shape              example (after …)                                      becomes
+=================  =====================================================  =========================
+ordinal            第二个呢？ / 你说的第三条 / 商务委的第二条 / 最后一个   ``task``: that list item
+yes/no membership  卫健委也参与吗？ / 民政局是牵头的吗？ / 青浦也在名单里吗  ``check``: 是/否, then cites
+another unit       那人社局呢？                                            ``unit``, same role
+narrowing          其中跟宅基地有关的是哪条？                             ``topic`` within the list
+about the same     它的目标是多少？ / 这条谁牵头？ / Who is responsible   ``task``: the previous task
+                   for it?
+same, new words    它要打造的品牌叫什么？                                  ``topic``, previous tasks
+                                                                          preferred
+another topic      那沪通铁路二期呢？                                      ``topic``, same question
+=================  =====================================================  =========================
+
+A question with its own task number, section, part or year, or a full question of its own, stands alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from .document import Document
+from .text import fold
+from .understanding import Context, Intent
+
+# Words that point at a list answered before ("其中…", "这些里…").
+_WITHIN = re.compile(r"其中|这些任务|这些里|这几条|这几项|里面|当中|上述|以上|among (?:them|these)|of these|which of", re.I)
+# Words that put a unit inside or outside the previous answer ("也在名单里吗", "也参与吗").
+_MEMBERSHIP = re.compile(r"也|还|名单|其中|里面|之列|之一|在内|包括|包含|参与|负责|牵头|\b(?:also|too|included|among)\b", re.I)
+_STARTS_OVER = re.compile(r"^\s*(?:那|那么|还有|再问|另外|and\b|what about|how about)", re.I)
+_PLURAL = re.compile(r"它们|这些|这几|他们|\bthey\b|\bthem\b|\btheir\b", re.I)
+_UNIT_PRONOUN = re.compile(r"它|他们|该单位|这个单位|这个部门|该部门|这家|\b(?:it|they)\b", re.I)
+# "还负责什么": a question about a unit's tasks, so its pronoun means the unit just named.
+_UNIT_TASKS = re.compile(r"还负责|还管|还牵头|还参与|负责哪些|负责什么|管哪些|管什么|牵头哪些|牵头了哪些|参与哪些|参与了哪些|"
+                         r"有哪些任务|what else|other tasks|which tasks", re.I)
+SHORT = 14  # characters (folded): a follow-up this short leans on the previous turn
+
+
+def resolve(intent: Intent, context: Context, document: Document) -> Intent:
+    """The intent to answer, given the previous turn (``intent`` itself when it stands alone)."""
+    previous = context.intent
+    if previous is None or not (context.tasks or context.units) or intent.route in ("section", "part", "deadline"):
+        return intent
+    q = intent.question
+    short = len(fold(q)) <= SHORT
+    listed = len(context.tasks) > 1
+    # 1. an ordinal into the previous list (第三条 after a list is its third item, not task 3)
+    ordinal = intent.ordinal
+    leaning = short or intent.pronoun or _names_context_unit(intent, context)
+    not_a_number = intent.route != "task" or (intent.tasks and abs(ordinal or 0) == intent.tasks[0])
+    if ordinal and listed and leaning and not_a_number and abs(ordinal) <= len(context.tasks):
+        picked = context.tasks[ordinal - 1 if ordinal > 0 else ordinal]
+        return replace(_carry(previous, intent), route="task", tasks=(picked,), units=(), followup="ordinal")
+    if intent.route == "task":
+        return intent
+    # 2. yes/no: is this unit among the previous task's units (or its lead)?
+    if intent.yesno and intent.units and context.tasks and (short or intent.pronoun or _MEMBERSHIP.search(q)):
+        focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
+        return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
+    has_topic = bool(intent.topic)
+    starts_over = bool(_STARTS_OVER.search(q))
+    # 3. the same question about another unit: 那人社局呢？
+    if intent.units:
+        if not has_topic and (short or starts_over) and (intent.pronoun or starts_over):
+            return replace(_carry(previous, intent), route="unit", followup="new-unit")
+        return intent
+    within = bool(_WITHIN.search(q)) and listed
+    # 4. narrowing the previous list: 其中跟宅基地有关的是哪条？
+    if within and has_topic:
+        return replace(intent, route="topic", within=context.tasks, followup="within")
+    # 5. the previous unit again: 它牵头哪些？ / (after 海绵城市谁牵头？) 它还负责什么？
+    unit_question = previous.route == "unit" and (intent.asks_list or intent.role != "any")
+    if context.units and not has_topic and _UNIT_PRONOUN.search(q) and (unit_question or _UNIT_TASKS.search(q)):
+        return replace(intent, route="unit", units=context.units[:1], followup="pronoun-unit")
+    if has_topic:
+        # 6. another topic, same question: 那沪通铁路二期呢？
+        if starts_over and short:
+            return replace(_carry(previous, intent), route="topic", followup="new-topic")
+        # 7. new words about the same task(s): 它要打造的品牌叫什么？
+        if intent.pronoun and context.tasks and not starts_over:
+            return replace(intent, route="topic", prefer=context.tasks, followup="pronoun-topic")
+        return intent
+    # 8. about the previous task(s): 它的目标是多少？ / 这条谁牵头？ / 其中谁牵头？
+    if intent.pronoun or within or intent.asks_who or intent.asks_lead or intent.asks_target or intent.yesno or short:
+        if not context.tasks:
+            return intent
+        tasks = context.tasks if (_PLURAL.search(q) or (within and not (intent.asks_who or intent.asks_lead))) \
+            else context.tasks[:1]
+        return replace(intent, route="task", tasks=tuple(tasks), followup="pronoun-task")
+    return intent
+
+
+def _names_context_unit(intent: Intent, context: Context) -> bool:
+    return bool(intent.units) and bool(context.units) and intent.units[0] == context.units[0]
+
+
+def _carry(previous: Intent, current: Intent) -> Intent:
+    """``current`` with what a bare "那X呢？" / "第二个呢？" keeps of the previous question."""
+    return replace(
+        current,
+        asks_who=previous.asks_who or current.asks_who,
+        asks_lead=previous.asks_lead or current.asks_lead,
+        asks_target=previous.asks_target or current.asks_target,
+        role=previous.role if current.role == "any" else current.role,
+    )
