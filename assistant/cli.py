@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from .errors import AssistantError
 from .settings import Settings, describe
@@ -68,9 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--file", help="从文件读取草稿（- 表示标准输入）")
     c.add_argument("--json", action="store_true")
 
-    e = sub.add_parser("eval", help="运行问答评测集并按阈值把关")
-    e.add_argument("--cases", help="问答用例 JSONL（默认 evals/cases.jsonl）")
-    e.add_argument("--drafts", help="草稿引用用例 JSONL（默认 evals/drafts.jsonl）")
+    e = sub.add_parser("eval", help="运行评测集（dev、holdout，以及 ../shared 下的 external）并按阈值把关")
+    e.add_argument("--suite", choices=["dev", "holdout", "external"], help="只运行这一组（默认全部）")
+    e.add_argument("--cases", help="只运行这个问答用例 JSONL 文件（不按阈值把关）")
+    e.add_argument("--drafts", help="只运行这个草稿引用用例 JSONL 文件")
     e.add_argument("--json", dest="json_out", metavar="OUT", help="把完整结果写入 JSON 文件")
     e.add_argument("--no-gate", action="store_true", help="只报告，不按 evals/thresholds.toml 判定失败")
     return p
@@ -115,7 +116,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "eval":
         from .evals import cmd_eval
 
-        return cmd_eval(settings, args.cases, args.drafts, args.json_out, not args.no_gate)
+        return cmd_eval(settings, args.cases, args.drafts, args.json_out, not args.no_gate, args.suite)
     raise AssistantError(f"未知命令：{args.command}")
 
 
@@ -219,31 +220,53 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
 def _ask(settings: Settings, question: str | None, as_json: bool, batch: str | None) -> int:
     if batch is None and question is None:
         raise AssistantError("请给出问题，例如：python -m assistant ask \"谁负责海绵城市建设？\"")
+    stream = None
+    if batch is not None:  # open the input before the (slower) assistant: a wrong path fails at once
+        stream = sys.stdin.buffer if batch == "-" else _open_binary(batch)
     assistant = _assistant(settings)
-    if batch is None:
+    if stream is None:
         _print_answer(assistant.ask(question or ""), as_json)
         return 0
-    stream = sys.stdin if batch == "-" else _open_text(batch)
-    for lineno, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                raise ValueError('need {"question": str}')
-            turns = item.get("turns") or []
-            if not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
-                raise ValueError('"turns" must be a list of strings')
-        except ValueError as exc:
-            print(f"错误：{batch} 第{lineno}行不是有效的问题记录（{exc}）", file=sys.stderr)
-            print(json.dumps({"question": None, "answer": f"第{lineno}行格式错误", "citations": [],
-                              "refused": True, "kind": "invalid", "error": str(exc)}, ensure_ascii=False), flush=True)
+    for lineno, raw in enumerate(stream, start=1):
+        item = batch_record(raw)
+        if isinstance(item, str):  # one output line per input line, always: a bad line gets an error object
+            print(f"错误：{batch} 第{lineno}行不是有效的问题记录（{item}）", file=sys.stderr)
+            print(json.dumps({"question": None, "answer": f"第{lineno}行格式错误：{item}", "citations": [],
+                              "refused": True, "kind": "invalid", "error": item, "line": lineno},
+                             ensure_ascii=False), flush=True)
             continue
         conversation = assistant.new_conversation()
-        for turn in turns:
+        for turn in item["turns"]:
             assistant.ask(turn, conversation)
         print(json.dumps(assistant.ask(item["question"], conversation).to_dict(), ensure_ascii=False), flush=True)
     return 0
+
+
+def batch_record(raw: bytes) -> dict[str, Any] | str:
+    """One line of an ``ask --batch`` file -> ``{"question": str, "turns": [str]}``, or why it is not one."""
+    try:
+        line = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return f"不是UTF-8编码（第{exc.start + 1}字节无法解码）"
+    if not line.strip():
+        return "空行"
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        return f"不是有效的JSON：{exc}"
+    if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+        return '需要 {"question": 字符串}'
+    turns = item.get("turns") or []
+    if not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
+        return '"turns" 应为字符串列表'
+    return {"question": item["question"], "turns": turns}
+
+
+def _open_binary(path: str) -> BinaryIO:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise AssistantError(f"无法读取文件 {path}：{exc.strerror}") from None
 
 
 def _open_text(path: str) -> TextIO:
