@@ -13,6 +13,7 @@ from assistant.answer import Answer, Citation
 from assistant.document import load
 from assistant.evalcases import Case, Clause, DraftCase
 from assistant.evals import (
+    Suite,
     aggregate,
     aggregate_drafts,
     check_gate,
@@ -222,6 +223,10 @@ def test_gate_skips_parts_that_did_not_run() -> None:
     assert [f.metric for f in check_gate({**REPORT, "drafts": {"precision": 0.5}}, {"drafts": {"precision": 0.8}})] == [
         "drafts.precision"
     ]
+    # a suite that did not run (no ../shared beside the checkout) is skipped; one that ran is gated
+    suites = {"dev": {**REPORT, "drafts": {"precision": 0.5}}}
+    thresholds = {"dev": {"drafts": {"precision": 0.8}}, "external": {"overall": {"accuracy": 0.95}}}
+    assert [f.metric for f in check_gate(suites, thresholds)] == ["dev.drafts.precision"]
 
 
 # --- run() with a fake assistant -----------------------------------------------------------
@@ -281,30 +286,39 @@ def suite(tmp_path: Path) -> tuple[Path, Path]:
 def test_run_prints_tables_writes_json_and_gates(tmp_path: Path, suite: tuple[Path, Path]) -> None:
     cases, drafts = suite
     thresholds = tmp_path / "thresholds.toml"
-    thresholds.write_text("[overall]\naccuracy = 0.6\n[category.who]\naccuracy = 0.9\n[drafts]\nrecall = 0.5\n", encoding="utf-8")
+    thresholds.write_text("[dev.overall]\naccuracy = 0.6\n[dev.category.who]\naccuracy = 0.9\n[dev.drafts]\nrecall = 0.5\n",
+                          encoding="utf-8")
     out, report = io.StringIO(), tmp_path / "report.json"
-    code = run(Settings(), cases, drafts, report, True, thresholds_path=thresholds, assistant=FakeAssistant(), out=out)
+    code = run(Settings(), [Suite("dev", cases, drafts)], report, True, thresholds_path=thresholds,
+               assistant=FakeAssistant(), out=out)
     text = out.getvalue()
     assert code == 1
     assert "OVERALL" in text and "hybrid" in text and "draft" in text
     assert "who-2" in text and "refused; missed [30]" in text
-    assert "category.who.accuracy = 0.500 < min 0.9" in text and "overall.accuracy" not in text.split("GATE")[1]
+    assert "dev.category.who.accuracy = 0.500 < min 0.9" in text and "overall.accuracy" not in text.split("GATE")[1]
     data = json.loads(report.read_text(encoding="utf-8"))
-    assert data["report"]["overall"]["accuracy"] == pytest.approx(2 / 3)
-    assert data["report"]["retrieval"]["bm25"]["hit_at_1"] == 0.5
-    assert data["report"]["retrieval"]["hybrid"]["hit_at_1"] == 0.5
-    assert data["report"]["drafts"]["recall"] == 0.5
+    assert data["report"]["dev"]["overall"]["accuracy"] == pytest.approx(2 / 3)
+    assert data["report"]["dev"]["retrieval"]["bm25"]["hit_at_1"] == 0.5
+    assert data["report"]["dev"]["retrieval"]["hybrid"]["hit_at_1"] == 0.5
+    assert data["report"]["dev"]["drafts"]["recall"] == 0.5
     assert data["gate"]["passed"] is False
-    assert [c["id"] for c in data["cases"] if not c["correct"]] == ["who-2"]
+    assert [c["id"] for c in data["cases"]["dev"] if not c["correct"]] == ["who-2"]
+
+
+def test_holdout_failures_are_counted_not_listed(tmp_path: Path, suite: tuple[Path, Path]) -> None:
+    cases, _ = suite
+    out = io.StringIO()
+    run(Settings(), [Suite("holdout", cases, None, show_failures=False)], gate=False, assistant=FakeAssistant(), out=out)
+    assert "未通过的用例 (failed cases): 1" in out.getvalue() and "who-2" not in out.getvalue()
 
 
 def test_run_without_gate_returns_zero(suite: tuple[Path, Path]) -> None:
     cases, _ = suite
-    assert run(Settings(), cases, None, gate=False, assistant=FakeAssistant(), out=io.StringIO()) == 0
+    assert run(Settings(), [Suite("dev", cases, None)], gate=False, assistant=FakeAssistant(), out=io.StringIO()) == 0
 
 
 def test_run_rejects_invalid_cases(tmp_path: Path) -> None:
     bad = write_jsonl(tmp_path / "cases.jsonl", [{"id": "bad-1", "category": "who", "question": "q", "expected_tasks": [99]}])
     out = io.StringIO()
-    assert run(Settings(), bad, None, assistant=FakeAssistant(), out=out) == 2
+    assert run(Settings(), [Suite("dev", bad, None)], assistant=FakeAssistant(), out=out) == 2
     assert "[bad-1]" in out.getvalue()
