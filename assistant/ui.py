@@ -433,17 +433,18 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             return "", f'<div class="pq-panel pq-empty">{esc(error)}</div>'
         return str(result.get("annotated", "")), render_draft(result)
 
-    def cite_word(upload: str | None) -> tuple[str | None, str | None, str]:
+    def cite_word(upload: str | None) -> tuple[str | None, str | None, str, str]:
+        """The cited .docx, its clause table, the per-clause view, and "" for the pasted draft's output."""
         cite = getattr(assistant, "cite", None)
         if cite is None:
-            return None, None, '<div class="pq-panel pq-empty">草稿引用功能尚未就绪。</div>'
+            return None, None, '<div class="pq-panel pq-empty">草稿引用功能尚未就绪。</div>', ""
         if not upload:
-            return None, None, '<div class="pq-panel pq-empty">请上传一份 Word 文档（.docx）。</div>'
+            return None, None, '<div class="pq-panel pq-empty">请上传一份 Word 文档（.docx）。</div>', ""
         try:
             cited = WordDraft.open(upload).cite(cite, settings.max_draft_chars)
         except AssistantError as error:
-            return None, None, f'<div class="pq-panel pq-empty">{esc(error)}</div>'
-        return (*_word_files(cited, Path(upload).stem), render_draft(cited.result.to_dict()))
+            return None, None, f'<div class="pq-panel pq-empty">{esc(error)}</div>', ""
+        return (*_word_files(cited, Path(upload).stem), render_draft(cited.result.to_dict()), "")
 
     with gr.Blocks(title="政策问答助手", analytics_enabled=False, fill_width=True) as demo:
         gr.HTML(
@@ -528,8 +529,6 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     buttons=["copy"],
                     elem_id="pq-annotated",
                 )
-                clauses = gr.HTML('<div class="pq-panel pq-empty"></div>', elem_id="pq-clauses", js_on_load=COPY_JS)
-                draft_go.click(cite_draft, draft, [annotated, clauses], api_name="cite")
                 gr.Markdown("或上传 Word 文档：在每个找到对应任务的句子后插入〔任务N〕，原有文字、格式、表格不变。")
                 with gr.Row():
                     word_in = gr.File(
@@ -539,7 +538,9 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     )
                     word_out = gr.File(label="加注引用后的 Word 文档", interactive=False, elem_id="pq-word-out")
                     word_table = gr.File(label="逐句引用表（XLSX）", interactive=False, elem_id="pq-word-table")
-                word_in.upload(cite_word, word_in, [word_out, word_table, clauses], api_name="cite_docx")
+                clauses = gr.HTML('<div class="pq-panel pq-empty"></div>', elem_id="pq-clauses", js_on_load=COPY_JS)
+                draft_go.click(cite_draft, draft, [annotated, clauses], api_name="cite")
+                word_in.upload(cite_word, word_in, [word_out, word_table, clauses, annotated], api_name="cite_docx")
 
             with gr.Tab("导出", id="export"):
                 gr.Markdown("责任矩阵：行为责任单位（按在文件中首次出现的顺序），列为任务 1–85，单元格为“牵头”“参与”或空。")

@@ -152,7 +152,8 @@ def test_cite_docx_endpoint(client, tmp_path):
     from openpyxl import load_workbook
 
     source = write_word_draft(tmp_path / "草稿.docx")
-    cited, table, clauses = client.predict(handle_file(str(source)), api_name="/cite_docx")
+    cited, table, clauses, annotated = client.predict(handle_file(str(source)), api_name="/cite_docx")
+    assert annotated == ""  # the pasted draft's result no longer stands beside this table
     assert Path(cited).name == "草稿-已加引用.docx" and Path(table).name == "草稿-逐句引用表.xlsx"
     texts = [p.text for p in docx.Document(cited).paragraphs]
     assert "我区全面推进海绵城市建设〔任务32〕，完成老旧燃气管道改造〔任务30〕。我们还组织了春游活动。" in texts
@@ -166,7 +167,7 @@ def test_cite_docx_endpoint_explains_bad_files(client, tmp_path):
 
     old = tmp_path / "旧稿.doc"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    cited, table, message = client.predict(handle_file(str(old)), api_name="/cite_docx")
+    cited, table, message, _ = client.predict(handle_file(str(old)), api_name="/cite_docx")
     assert cited is None and table is None
     assert "旧版 Word 97-2003" in message and "另存为" in message
     broken = tmp_path / "坏.docx"
