@@ -63,10 +63,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="在终端中连续对话（支持追问）")
 
-    c = sub.add_parser("cite", help="为一段草稿建议任务引用")
+    c = sub.add_parser("cite", help="为一段草稿或一份 Word 文档建议任务引用")
     c.add_argument("text", nargs="?", help="草稿文字")
-    c.add_argument("--file", help="从文件读取草稿（- 表示标准输入）")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--file", help="从文件读取草稿：UTF-8 文本，或 Word 文档（.docx，须同时给出 -o）；- 表示标准输入")
+    c.add_argument("-o", "--output", metavar="OUT.docx",
+                   help="Word 文档输入时必填：写出加注引用后的 .docx（不能覆盖输入文件）")
+    c.add_argument("--xlsx", metavar="TABLE.xlsx",
+                   help="Word 文档输入时可选：另写出逐句引用表（段落序号、句子、建议引用任务、可信度、可直接粘贴的引用）")
+    c.add_argument("--json", action="store_true", help="输出 JSON（Word 文档输入时每句另含段落序号）")
 
     e = sub.add_parser("eval", help="运行评测集（dev、holdout，以及 ../shared 下的 external）并按阈值把关")
     e.add_argument("--suite", choices=["dev", "holdout", "external"], help="只运行这一组（默认全部）")
@@ -112,6 +116,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return _chat(settings)
     if args.command == "cite":
+        if args.file and args.file != "-":
+            from .wordfile import looks_like_word
+
+            if looks_like_word(args.file):
+                return _cite_word(settings, args.file, args.output, args.xlsx, args.json)
+        if args.output or args.xlsx:
+            raise AssistantError("-o 和 --xlsx 只用于 Word 文档（--file 草稿.docx）；文字草稿的结果直接输出到屏幕。")
         return _cite(settings, args.text, args.file, args.json)
     if args.command == "eval":
         from .evals import cmd_eval
@@ -295,7 +306,10 @@ def _chat(settings: Settings) -> int:
 
 def _cite(settings: Settings, text: str | None, path: str | None, as_json: bool) -> int:
     if path:
-        text = sys.stdin.read() if path == "-" else _open_text(path).read()
+        try:
+            text = sys.stdin.read() if path == "-" else _open_text(path).read()
+        except UnicodeDecodeError:
+            raise AssistantError(f"{path} 不是 UTF-8 文本文件，也不是 Word 文档（.docx）。") from None
     if not text:
         raise AssistantError("请给出草稿文字，或用 --file 指定文件。")
     assistant = _assistant(settings)
@@ -304,4 +318,46 @@ def _cite(settings: Settings, text: str | None, path: str | None, as_json: bool)
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(result.render())
+    return 0
+
+
+def _cite_word(settings: Settings, path: str, output: str | None, xlsx: str | None, as_json: bool) -> int:
+    """A .docx in, the same document with 〔任务N〕 after each cited clause out (see :mod:`assistant.wordfile`)."""
+    from pathlib import Path
+
+    from .wordfile import WordDraft
+
+    source = Path(path)
+    if not output:
+        raise AssistantError(f"{path} 是 Word 文档：请用 -o 指定输出文件，例如 -o {source.stem}-引用.docx")
+    targets = [Path(output)] + ([Path(xlsx)] if xlsx else [])
+    if Path(output).suffix.lower() != ".docx":
+        raise AssistantError(f"输出文件 {output} 应以 .docx 结尾。")
+    if xlsx and Path(xlsx).suffix.lower() != ".xlsx":
+        raise AssistantError(f"引用表 {xlsx} 应以 .xlsx 结尾。")
+    if xlsx and Path(xlsx).resolve() == Path(output).resolve():
+        raise AssistantError("-o 和 --xlsx 不能是同一个文件。")
+    for target in targets:
+        if target.resolve() == source.resolve() or (target.exists() and source.exists() and target.samefile(source)):
+            raise AssistantError(f"输出文件 {target} 就是输入文件：不会覆盖原稿，请换一个文件名。")
+    draft = WordDraft.open(source)  # a bad file is reported before the index is opened
+    cited = draft.cite(_assistant(settings).cite, settings.max_draft_chars)
+    try:
+        Path(output).write_bytes(cited.docx)
+        if xlsx:
+            Path(xlsx).write_bytes(cited.to_xlsx())
+    except OSError as exc:
+        raise AssistantError(f"无法写入 {exc.filename}：{exc.strerror}") from None
+    if as_json:
+        print(json.dumps({**cited.to_dict(), "output": output, "xlsx": xlsx}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"已写出 {output}" + (f" 和逐句引用表 {xlsx}" if xlsx else ""))
+    print(f"【逐句引用】共{len(cited.clauses)}句，{len(cited.cited)}句加注了引用")
+    for placed in cited.clauses:
+        clause = placed.clause
+        print(f"第{placed.paragraph}段：{clause.text}")
+        if clause.tasks:
+            print(f"   → {placed.keys}（可信度：{clause.confidence}）{clause.citation}")
+        else:
+            print("   → 未找到对应任务（《任务分工方案》没有涉及，不建议引用）")
     return 0

@@ -32,6 +32,8 @@ from .errors import AssistantError, ConfigError
 from .export import responsibility_matrix, to_csv, to_xlsx
 from .facts import timeline
 from .settings import PREFIX, Settings
+from .wordfile import MAX_BYTES as MAX_WORD_BYTES
+from .wordfile import CitedWord, WordDraft
 
 log = logging.getLogger(__name__)
 
@@ -380,6 +382,16 @@ def _export_files(document: Document) -> tuple[Path, Path]:
     return csv_path, xlsx_path
 
 
+def _word_files(cited: CitedWord, stem: str) -> tuple[str, str]:
+    """The cited .docx and its clause table, written to a temporary folder of their own."""
+    folder = Path(tempfile.mkdtemp(prefix="policyqa-word-"))
+    docx_path = folder / f"{stem}-已加引用.docx"
+    xlsx_path = folder / f"{stem}-逐句引用表.xlsx"
+    docx_path.write_bytes(cited.docx)
+    xlsx_path.write_bytes(cited.to_xlsx())
+    return str(docx_path), str(xlsx_path)
+
+
 def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
     """The Blocks app around an ``Assistant`` (``ask``, ``new_conversation``, ``cite``, ``document``)."""
     document: Document = assistant.document
@@ -420,6 +432,19 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         except AssistantError as error:
             return "", f'<div class="pq-panel pq-empty">{esc(error)}</div>'
         return str(result.get("annotated", "")), render_draft(result)
+
+    def cite_word(upload: str | None) -> tuple[str | None, str | None, str, str]:
+        """The cited .docx, its clause table, the per-clause view, and "" for the pasted draft's output."""
+        cite = getattr(assistant, "cite", None)
+        if cite is None:
+            return None, None, '<div class="pq-panel pq-empty">草稿引用功能尚未就绪。</div>', ""
+        if not upload:
+            return None, None, '<div class="pq-panel pq-empty">请上传一份 Word 文档（.docx）。</div>', ""
+        try:
+            cited = WordDraft.open(upload).cite(cite, settings.max_draft_chars)
+        except AssistantError as error:
+            return None, None, f'<div class="pq-panel pq-empty">{esc(error)}</div>', ""
+        return (*_word_files(cited, Path(upload).stem), render_draft(cited.result.to_dict()), "")
 
     with gr.Blocks(title="政策问答助手", analytics_enabled=False, fill_width=True) as demo:
         gr.HTML(
@@ -504,8 +529,18 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     buttons=["copy"],
                     elem_id="pq-annotated",
                 )
+                gr.Markdown("或上传 Word 文档：在每个找到对应任务的句子后插入〔任务N〕，原有文字、格式、表格不变。")
+                with gr.Row():
+                    word_in = gr.File(
+                        label="上传 Word 文档（.docx）",
+                        file_types=[".docx", ".doc"],  # .doc only to be told plainly how to convert it
+                        elem_id="pq-word-in",
+                    )
+                    word_out = gr.File(label="加注引用后的 Word 文档", interactive=False, elem_id="pq-word-out")
+                    word_table = gr.File(label="逐句引用表（XLSX）", interactive=False, elem_id="pq-word-table")
                 clauses = gr.HTML('<div class="pq-panel pq-empty"></div>', elem_id="pq-clauses", js_on_load=COPY_JS)
                 draft_go.click(cite_draft, draft, [annotated, clauses], api_name="cite")
+                word_in.upload(cite_word, word_in, [word_out, word_table, clauses, annotated], api_name="cite_docx")
 
             with gr.Tab("导出", id="export"):
                 gr.Markdown("责任矩阵：行为责任单位（按在文件中首次出现的顺序），列为任务 1–85，单元格为“牵头”“参与”或空。")
@@ -581,6 +616,7 @@ def launch(
         auth=auth,
         auth_message="请输入访问账号和密码" if auth else None,
         max_threads=2 * CONCURRENCY,
+        max_file_size=2 * MAX_WORD_BYTES,  # the upload's own check (in Chinese) refuses above MAX_WORD_BYTES
         prevent_thread_lock=not block,
         share=False,
         show_error=False,

@@ -145,6 +145,36 @@ def test_cite_endpoint(client):
     assert 'class="pq-table"' in table
 
 
+def test_cite_docx_endpoint(client, tmp_path):
+    import docx
+    from conftest import write_word_draft
+    from gradio_client import handle_file
+    from openpyxl import load_workbook
+
+    source = write_word_draft(tmp_path / "草稿.docx")
+    cited, table, clauses, annotated = client.predict(handle_file(str(source)), api_name="/cite_docx")
+    assert annotated == ""  # the pasted draft's result no longer stands beside this table
+    assert Path(cited).name == "草稿-已加引用.docx" and Path(table).name == "草稿-逐句引用表.xlsx"
+    texts = [p.text for p in docx.Document(cited).paragraphs]
+    assert "我区全面推进海绵城市建设〔任务32〕，完成老旧燃气管道改造〔任务30〕。我们还组织了春游活动。" in texts
+    rows = list(load_workbook(table).active.iter_rows(values_only=True))
+    assert rows[0] == ("段落序号", "句子", "建议引用任务", "可信度", "可直接粘贴的引用") and len(rows) > 5
+    assert 'class="pq-table"' in clauses and "我区全面推进海绵城市建设" in clauses
+
+
+def test_cite_docx_endpoint_explains_bad_files(client, tmp_path):
+    from gradio_client import handle_file
+
+    old = tmp_path / "旧稿.doc"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    cited, table, message, _ = client.predict(handle_file(str(old)), api_name="/cite_docx")
+    assert cited is None and table is None
+    assert "旧版 Word 97-2003" in message and "另存为" in message
+    broken = tmp_path / "坏.docx"
+    broken.write_bytes(b"PK\x03\x04 not a document")
+    assert "已损坏" in client.predict(handle_file(str(broken)), api_name="/cite_docx")[2]
+
+
 # --- exposure ---------------------------------------------------------------------------------
 
 

@@ -251,6 +251,44 @@ def test_draft_tab(session):
     page.screenshot(path=SHOTS / "08-draft.png")
 
 
+def test_draft_tab_word_upload_and_download(session, tmp_path):
+    import docx
+    from conftest import write_word_draft
+    from openpyxl import load_workbook
+
+    page = session["page"]
+    open_tab(page, "草稿引用")
+    source = write_word_draft(tmp_path / "草稿.docx")
+    page.set_input_files("#pq-word-in input[type=file]", str(source))
+    link = page.locator("#pq-word-out a[download]")
+    link.wait_for()
+    assert link.get_attribute("download") == "草稿-已加引用.docx"
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "草稿-已加引用.docx"
+    cited = docx.Document(download.value.path())
+    cited_line = "我区全面推进海绵城市建设〔任务32〕，完成老旧燃气管道改造〔任务30〕。我们还组织了春游活动。"
+    texts = [p.text for p in cited.paragraphs]
+    assert cited_line in texts
+    body = cited.paragraphs[texts.index(cited_line)]
+    assert [(r.text, r.bold, r.italic) for r in body.runs][:3] == [
+        ("我区全面推进", True, None), ("海绵城市建设", None, None), ("〔任务32〕", None, None)
+    ]
+    assert cited.tables[0].cell(0, 0).text.startswith("加快推进城中村改造〔任务24〕")
+
+    with page.expect_download() as download:
+        page.click("#pq-word-table a[download]")
+    assert download.value.suggested_filename == "草稿-逐句引用表.xlsx"
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))  # the saved download has no suffix
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0] == ("段落序号", "句子", "建议引用任务", "可信度", "可直接粘贴的引用")
+    assert (2, "我区全面推进海绵城市建设", "〔任务32〕") in {r[:3] for r in rows}
+    table = page.locator("#pq-clauses")
+    assert "我区全面推进海绵城市建设" in table.inner_text() and table.locator("tr").count() == len(rows)
+    assert page.input_value("#pq-annotated textarea") == ""  # the pasted draft's result was cleared
+    page.screenshot(path=SHOTS / "08b-draft-word.png", full_page=True)
+
+
 def test_export_tab_downloads_csv(session):
     page = session["page"]
     open_tab(page, "导出")
