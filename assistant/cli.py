@@ -149,8 +149,8 @@ def _show(settings: Settings, number: str) -> int:
     if task is None:
         raise AssistantError(f"没有第{numbers[0]}项任务：文件共 {len(document.tasks)} 项（第1至{len(document.tasks)}项）")
     print(f"第{task.n}项")
-    print(f"部分：{task.part.label}")
-    print(f"章节：{task.section.label}")
+    print(f"部分：{task.part.label if task.part else '—'}")
+    print(f"章节：{task.section.label if task.section else '—'}")
     print(f"内容：{task.text}")
     print(f"牵头单位：{task.lead_unit}")
     print(f"责任单位：{'、'.join(task.units)}")

@@ -1,216 +1,130 @@
-"""The work plan as data: ``Part`` -> ``Section`` -> ``Task``, parsed from the OCR text.
+"""The outline of a task-division plan: which lines are headings, items and text.
 
-Pure Python, no llama-index. :func:`parse` turns document text into a :class:`Document`;
-:func:`load` reads a file. A malformed document raises :class:`ParseError` naming the line.
+A line is numbered or not. Numbering styles rank from the top:
+``第一部分`` > ``一、`` > ``（一）`` > ``1.``/``1、`` > ``（1）`` > ``①``. The *task level* is the style
+whose items most often end in a units bracket (:mod:`.unit_tail`); the styles above it are
+headings, the outermost a :class:`Part`, the next a :class:`Section` (a single heading level is a
+part when written ``一、``/``第一部分``, else a section). Styles below the task level continue the
+item they sit in.
 
-The source is OCR text: headings carry 0-5 ``#`` marks or none, punctuation is mixed full/half
-width, a task may continue after blank lines and page-break debris, a unit name may be split
-across lines, and ``（责任单位：…）`` may stand on its own line. Lines of a task are joined
-without separators (OCR broke lines inside words) and then cleaned by :func:`assistant.text.clean`.
+How items, context and warnings are built from these lines is :mod:`.parser`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
-from ..errors import ParseError
 from ..text import clean
-from .model import NUMERALS, Document, Part, Section, Task, int_to_numeral, numeral_to_int
-
-# --- parsing -------------------------------------------------------------------------------
+from .model import NUMERALS, int_to_numeral, numeral_to_int
+from .unit_tail import is_units_line, mentions_units
 
 _HEADING_MARKS = re.compile(r"^#{1,6}\s*")
-_PART = re.compile(rf"^([{NUMERALS}]+)\s*[、,，.．]\s*(\S.*)$")
-_SECTION = re.compile(rf"^[（(]\s*([{NUMERALS}]+)\s*[）)]\s*(\S.*)$")
-_TASK = re.compile(r"^(\d{1,3})\s*[.．、]\s*(.*)$")
-_UNITS = re.compile(r"[（(]\s*责\s*任\s*单\s*位\s*[:：]\s*(.*?)\s*[）)]\s*$")
-_UNITS_START = re.compile(r"[（(]\s*责\s*任\s*单\s*位")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]+\s*〔\s*\d{4}\s*〕\s*\d+\s*号")
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_NOTICE_TITLE = re.compile(r"印发\s*《(.+)》\s*的通知")
 # Page-break debris: page numbers (— 3 —, - 3 -, 3, 第3页, 3/12) and form feeds.
 _DEBRIS = re.compile(r"^(?:[-—–_－\s]*\d{1,3}[-—–_－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|\f+)$")
+_CN = f"[{NUMERALS}]+"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+# (style, pattern with groups number and rest), from the top level down.
+STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("chapter", re.compile(rf"^第\s*({_CN}|\d{{1,2}})\s*(?:部分|章|篇)[、，,.．:：\s]*(.*)$")),
+    ("cn", re.compile(rf"^({_CN})\s*[、,，.．]\s*(\S.*)$")),
+    ("paren_cn", re.compile(rf"^[（(]\s*({_CN})\s*[）)]\s*(\S.*)$")),
+    ("arabic", re.compile(r"^(\d{1,3})\s*(?:[．、]|\.(?!\d))\s*(.*)$")),
+    ("paren_arabic", re.compile(r"^[（(]\s*(\d{1,3})\s*[）)]\s*(\S.*)$")),
+    ("circled", re.compile(rf"^([{_CIRCLED}])\s*(\S.*)$")),
+)
+RANK = {style: i for i, (style, _) in enumerate(STYLES)}
 
 
-@dataclass
-class _OpenTask:
-    n: int
-    line: int
-    section: Section
-    part: Part
-    chunks: list[str]
+@dataclass(frozen=True)
+class Numbered:
+    """A line's own numbering: its style, value, and marker in canonical form (``（三）``)."""
 
-    def joined(self) -> str:
-        return "".join(self.chunks)
+    style: str
+    number: int
+    rest: str
 
-    def units_match(self) -> re.Match[str] | None:
-        return _UNITS.search(self.joined())
+    @property
+    def marker(self) -> str:
+        cn = int_to_numeral(self.number) if 1 <= self.number <= 99 else str(self.number)
+        if self.style == "circled":
+            return _CIRCLED[self.number - 1]
+        return {"chapter": f"第{cn}部分 ", "cn": f"{cn}、", "paren_cn": f"（{cn}）", "arabic": f"{self.number}.",
+                "paren_arabic": f"（{self.number}）"}[self.style]
 
-
-def _finish(open_task: _OpenTask) -> Task:
-    match = open_task.units_match()
-    if match is None:  # pragma: no cover - callers check first
-        raise ParseError(f"第{open_task.n}项缺少（责任单位：…）", open_task.line)
-    body = clean(open_task.joined()[: match.start()])
-    units = tuple(u for u in (clean(x) for x in re.split(r"[、，,;；]", match.group(1))) if u)
-    if not body:
-        raise ParseError(f"第{open_task.n}项没有任务内容", open_task.line)
-    if not units:
-        raise ParseError(f"第{open_task.n}项的责任单位为空", open_task.line)
-    if len(set(units)) != len(units):
-        raise ParseError(f"第{open_task.n}项的责任单位重复：{'、'.join(units)}", open_task.line)
-    return Task(open_task.n, open_task.part, open_task.section, body, units, open_task.line)
+    @property
+    def label(self) -> str:
+        """How a task numbered this way is cited: ``32``, ``三``, ``（三）``, ``（2）``, ``②``."""
+        return self.marker.rstrip("、. ") if self.style in ("arabic", "cn") else self.marker.strip()
 
 
-def _decode(data: bytes, path: str | None) -> str:
-    if not data.strip():
-        raise ParseError("文件为空", 0, path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ParseError(f"文件不是UTF-8编码（第{exc.start}字节无法解码）", line, path) from None
-    return text
+def numbered(line: str) -> Numbered | None:
+    for style, pattern in STYLES:
+        if match := pattern.match(line):
+            value = match.group(1)
+            if value.isdigit():
+                number = int(value)
+            elif style == "circled":
+                number = _CIRCLED.index(value) + 1
+            else:
+                try:
+                    number = numeral_to_int(value)
+                except ValueError:
+                    return None
+            return Numbered(style, number, match.group(2).strip())
+    return None
 
 
-def parse(source: str | bytes, path: str | None = None) -> Document:
-    """Parse the document text (or raw bytes) into a :class:`Document`."""
-    data = source.encode("utf-8") if isinstance(source, str) else source
-    text = _decode(data, path)
-    if not text.strip():
-        raise ParseError("文件为空", 0, path)
-    try:
-        return _parse_lines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), data)
-    except ParseError as exc:
-        if path and not exc.path:
-            raise ParseError(exc.message, exc.line, path) from None
-        raise
+@dataclass(frozen=True)
+class Line:
+    no: int  # 1-based line number in the source
+    text: str  # without heading marks, stripped
+    numbering: Numbered | None
+    marked: bool = False  # written with heading marks (#): a line of its own, never joined with the next
 
 
-def _parse_lines(lines: list[str], data: bytes) -> Document:
-    parts: list[Part] = []
-    sections: list[Section] = []
-    tasks: list[Task] = []
-    open_task: _OpenTask | None = None
-    preamble: list[tuple[int, str]] = []
+def source_lines(raw_lines: list[str]) -> list[Line]:
+    """Non-empty lines without heading marks and page-break debris."""
+    lines = []
+    for no, raw in enumerate(raw_lines, start=1):
+        stripped = raw.strip()
+        text = _HEADING_MARKS.sub("", stripped).strip()
+        if text and not _DEBRIS.match(text):
+            lines.append(Line(no, text, numbered(text), text != stripped and stripped.startswith("#")))
+    return lines
 
-    def close_open(at_line: int, what: str) -> None:
-        nonlocal open_task
-        if open_task is None:
-            return
-        if open_task.units_match() is None:
-            where = "缺少（责任单位：…）" if not _UNITS_START.search(open_task.joined()) else "的（责任单位：…）没有闭合"
-            raise ParseError(f"第{open_task.n}项{where}（在第{at_line}行{what}之前）", open_task.line)
-        tasks.append(_finish(open_task))
-        open_task = None
 
-    for lineno, raw in enumerate(lines, start=1):
-        line = _HEADING_MARKS.sub("", raw.strip()).strip()
-        if not line or _DEBRIS.match(line):
+@dataclass(frozen=True)
+class Levels:
+    """Which numbering style is the part, section and task level of one document."""
+
+    task: str
+    part: str | None
+    section: str | None
+    between: frozenset[str] = frozenset()  # heading styles between section and task (kept as context)
+
+
+def levels(lines: list[Line]) -> Levels | None:
+    """The task level is the style whose items most often carry units directly; None if none does."""
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    for i, line in enumerate(lines):
+        if line.numbering is None:
             continue
-        if m := _TASK.match(line):
-            n = int(m.group(1))
-            close_open(lineno, f"第{n}项开始")
-            if not sections:
-                raise ParseError(f"第{n}项出现在任何章节（（一）…）之前", lineno)
-            expected = tasks[-1].n + 1 if tasks else 1
-            if n != expected:
-                problem = "重复" if any(t.n == n for t in tasks) else "不连续"
-                raise ParseError(f"任务编号{problem}：应为第{expected}项，实为第{n}项", lineno)
-            open_task = _OpenTask(n, lineno, sections[-1], parts[-1], [m.group(2).strip()])
-            continue
-        if open_task is not None and open_task.units_match() is None:
-            open_task.chunks.append(line)  # continuation of a task broken by OCR
-            continue
-        if m := _SECTION.match(line):
-            close_open(lineno, "章节标题")
-            no = _numeral(m.group(1), lineno)
-            if not parts:
-                raise ParseError(f"章节（{m.group(1)}）出现在任何部分（一、…）之前", lineno)
-            _check_next("章节", no, sections[-1].no if sections else 0, lineno)
-            if sections and not any(t.section.no == sections[-1].no for t in tasks):
-                raise ParseError(f"章节（{int_to_numeral(sections[-1].no)}）下没有任务", lineno)
-            sections.append(Section(no, clean(m.group(2)), parts[-1].no))
-            continue
-        if m := _PART.match(line):
-            close_open(lineno, "部分标题")
-            no = _numeral(m.group(1), lineno)
-            _check_next("部分", no, parts[-1].no if parts else 0, lineno)
-            if parts and not any(s.part_no == parts[-1].no for s in sections):
-                raise ParseError(f"部分{int_to_numeral(parts[-1].no)}下没有章节", lineno)
-            parts.append(Part(no, clean(m.group(2))))
-            continue
-        if open_task is not None:
-            close_open(lineno, "正文")
-        if parts:
-            raise ParseError(f"无法归属的文本（不属于任何任务）：{line[:30]}", lineno)
-        preamble.append((lineno, line))
-
-    close_open(len(lines), "文件结束")
-    if not tasks:
-        raise ParseError("文档中没有找到任何编号任务（形如“1. …（责任单位：…）”）", 0)
-    if not any(t.section.no == sections[-1].no for t in tasks):
-        raise ParseError(f"章节（{int_to_numeral(sections[-1].no)}）下没有任务", len(lines))
-    title, doc_number, issuer, issued = _metadata(preamble)
-    return Document(
-        title=title,
-        doc_number=doc_number,
-        issuer=issuer,
-        issued=issued,
-        parts=tuple(parts),
-        sections=tuple(sections),
-        tasks=tuple(tasks),
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
-
-
-def _numeral(numeral: str, lineno: int) -> int:
-    try:
-        return numeral_to_int(numeral)
-    except ValueError:
-        raise ParseError(f"无法识别的中文序号：{numeral}", lineno) from None
-
-
-def _check_next(kind: str, no: int, previous: int, lineno: int) -> None:
-    if no != previous + 1:
-        problem = "重复" if no <= previous else "不连续"
-        raise ParseError(
-            f"{kind}序号{problem}：应为{int_to_numeral(previous + 1)}，实为{int_to_numeral(no)}", lineno
-        )
-
-
-def _metadata(preamble: list[tuple[int, str]]) -> tuple[str, str, str, date]:
-    """Title, 文号, issuer and date from the lines before part 一."""
-    text = "\n".join(line for _, line in preamble)
-    number = _DOC_NUMBER.search(text)
-    if number is None:
-        raise ParseError("正文前没有找到文号（如“沪区域办〔2025〕2号”）", preamble[0][0] if preamble else 1)
-    title = _NOTICE_TITLE.search(text)
-    if title is None:
-        raise ParseError("正文前没有找到文件标题（“关于印发《…》的通知”）", preamble[0][0] if preamble else 1)
-    issued = _DATE.search(text)
-    if issued is None:
-        raise ParseError("正文前没有找到成文日期（如“2025年1月13日”）", preamble[0][0] if preamble else 1)
-    number_line = next(i for i, (_, line) in enumerate(preamble) if _DOC_NUMBER.search(line))
-    issuer = clean(preamble[number_line - 1][1]) if number_line else ""
-    if not issuer:
-        raise ParseError("文号前没有找到发文机关", preamble[number_line][0])
-    try:
-        day = date(int(issued.group(1)), int(issued.group(2)), int(issued.group(3)))
-    except ValueError:
-        raise ParseError(f"成文日期无效：{issued.group(0)}", 0) from None
-    return clean(title.group(1)), clean(number.group(0)), issuer, day
-
-
-def load(path: str | Path) -> Document:
-    """Read and parse a document file."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(f"无法读取文件：{exc.strerror or exc}", 0, str(path)) from None
-    return parse(data, str(path))
+        seen.add(line.numbering.style)
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].numbering), len(lines))
+        segment = clean(line.numbering.rest + "".join(x.text for x in lines[i + 1 : end]))
+        if mentions_units(segment) or any(is_units_line(clean(x.text)) for x in lines[i + 1 : end]):
+            counts[line.numbering.style] += 1
+    if not counts:
+        return None
+    task = max(counts, key=lambda style: (counts[style], RANK[style]))
+    above = sorted((s for s in seen if RANK[s] < RANK[task]), key=RANK.__getitem__)
+    if not above:
+        return Levels(task, None, None)
+    if len(above) == 1:
+        top = above[0]
+        return Levels(task, top, None) if top in ("chapter", "cn") else Levels(task, None, top)
+    return Levels(task, above[0], above[1], frozenset(above[2:]))
