@@ -16,7 +16,7 @@ from .model import Paragraph, ParseWarning
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]+\s*〔\s*\d{4}\s*〕\s*\d+\s*号")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NOTICE_TITLE = re.compile(r"印发\s*《(.+)》\s*的通知")
-_TITLE_WORDS = ("方案", "要点", "清单", "分工", "计划", "安排", "任务")
+TITLE_WORDS = ("方案", "要点", "清单", "分工", "计划", "安排", "任务", "通知", "意见")
 _TITLE_WIDTH = 60
 _SIGNATURE_WIDTH = 30  # an issuer line above a closing date is short and has no punctuation
 
@@ -67,7 +67,7 @@ def _title(front: list[tuple[int, str]]) -> str:
             continue
         if candidate.startswith("《") and candidate.endswith("》"):
             return candidate[1:-1]
-        if candidate.endswith(_TITLE_WORDS):
+        if candidate.endswith(TITLE_WORDS) and not candidate.endswith(("通知", "意见")):
             return candidate.replace("《", "〈").replace("》", "〉")  # the notice's own form: 〈…〉任务分工方案
     return ""
 

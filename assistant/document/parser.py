@@ -30,14 +30,14 @@ from pathlib import Path
 
 from ..errors import ParseError
 from ..text import clean
-from .metadata import metadata
+from .metadata import TITLE_WORDS, metadata
 from .model import Document, Paragraph, ParseWarning, Part, Section, Task, int_to_numeral
-from .outline import Levels, Line, Numbered, levels, source_lines
+from .outline import RANK, Levels, Line, Numbered, levels, source_lines
 from .readers import read_lines
 from .unit_tail import Tail, ends_with_tail, find_tails, is_units_line, lead_convention, mentions_units, read_bracket
 
 _TRAILING = "。；，、.;, "
-_SENTENCE_END = "。；！？：”’）…"
+_SENTENCE_END = ("。", "；", "！", "？", "：", "”", "’", "）", "…")
 _JOIN_WIDTH = 25  # a context line at least this long and not ending a sentence was broken by OCR
 
 
@@ -48,7 +48,7 @@ def parse(source: str | bytes, path: str | None = None, strict: bool = False) ->
     lines = source_lines(raw_lines)
     found = levels(lines)
     if found is None:
-        raise ParseError("文档中没有找到任何编号任务（形如“1. …（责任单位：…）”）", 0, path)
+        raise _no_tasks(lines, path)
     builder = _Builder(found, warnings)
     for line in lines:
         builder.feed(line)
@@ -57,6 +57,16 @@ def parse(source: str | bytes, path: str | None = None, strict: bool = False) ->
         first = min(document.warnings, key=lambda w: w.line)
         raise ParseError(first.message, first.line, path)
     return document
+
+
+def _no_tasks(lines: list[Line], path: str | None) -> ParseError:
+    """No item names units: point at the first item of the deepest numbering level, if any."""
+    numbered = [(RANK[line.numbering.style], line) for line in lines if line.numbering]
+    if not numbered:
+        return ParseError("文档中没有找到任何编号任务（形如“1. …（责任单位：…）”）", 0, path)
+    deepest = max(rank for rank, _ in numbered)
+    first = next(line for rank, line in numbered if rank == deepest)
+    return ParseError(f"文档中没有找到任何编号任务：编号条目都缺少（责任单位：…），如“{clean(first.text)[:20]}”", first.no, path)
 
 
 def load(path: str | Path, strict: bool = False) -> Document:
@@ -83,6 +93,11 @@ class _Item:
 
     def text(self) -> str:
         return clean("".join(self.chunks))
+
+    def takes(self, line: str, units_line: bool) -> bool:
+        """Whether ``line`` (cleaned) belongs to this item: it is not closed yet, or the line names units."""
+        broken_units_line = self.units_line_open and self.chunks[-1][:-1].endswith(("、", "，"))
+        return units_line or broken_units_line or not ends_with_tail(self.text()) or mentions_units(line)
 
     def add(self, text: str, units_line: bool) -> None:
         """Append a line; a units line becomes a bracket, merged with a units line just before it."""
@@ -114,7 +129,8 @@ class _Block:
     def goes_on(self, line: Line) -> bool:
         """Whether ``line`` continues this paragraph (OCR broke a long line mid-sentence)."""
         last = clean(self.chunks[-1])
-        return not (self.marked or line.marked) and len(last) >= _JOIN_WIDTH and not last.endswith(tuple(_SENTENCE_END))
+        ends = (*_SENTENCE_END, *TITLE_WORDS)  # a sentence, or a title line (…的通知, …分工方案)
+        return not (self.marked or line.marked) and len(last) >= _JOIN_WIDTH and not last.endswith(ends)
 
 
 class _Builder:
@@ -160,15 +176,16 @@ class _Builder:
 
     def text(self, line: Line) -> None:
         cleaned = clean(line.text)
-        units_line = is_units_line(cleaned)
         if self.item is not None:
-            if units_line or not ends_with_tail(self.item.text()) or mentions_units(cleaned):
+            text = self.item.text()
+            units_line = is_units_line(cleaned) and text.count("（") <= text.count("）")  # not inside a bracket
+            if self.item.takes(cleaned, units_line):
                 self.item.add(line.text, units_line)
                 return
             self.close_item()
         if not self.started:
             self.front.append((line.no, line.text))
-        self.add_context(line, stray=self.after_item or units_line)
+        self.add_context(line, stray=self.after_item or is_units_line(cleaned))
 
     def add_context(self, line: Line, stray: bool) -> None:
         self.heading_used = True
@@ -270,9 +287,13 @@ class _Builder:
         for item, expected, repeated in gaps[scheme]:
             problem = "重复" if repeated else "不连续"
             self.warn(item.line, f"任务编号{problem}：应为第{expected}项，实为第{item.numbering.number}项")
+        sections_restart = len({s.marker for s in self.sections}) < len(self.sections)
         for item in self.items:
             heading = _scope_heading(item, scheme)
-            item.label = (heading.marker.strip() if heading else "") + item.numbering.label
+            prefix = heading.marker.strip() if heading else ""
+            if isinstance(heading, Section) and sections_restart and item.part is not None:
+                prefix = item.part.marker + prefix  # section numbers restart per part too: 一、（一）1
+            item.label = prefix + item.numbering.label
 
     def gaps(self, scheme: str) -> list[tuple[_Item, int, bool]]:
         last: dict[object, int] = {}

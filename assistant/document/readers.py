@@ -99,8 +99,7 @@ def _docx_lines(data: bytes, path: str | None) -> Lines:
             lines.extend(_table_lines(block))
             continue
         text = block.text.replace("\n", " ").replace("\t", " ")
-        ppr = block._p.pPr
-        if ppr is not None and ppr.numPr is not None and text.strip():
+        if text.strip() and _auto_numbered(block):
             auto_numbered.append(len(lines) + 1)
         lines.append(text)
     warnings = []
@@ -108,6 +107,20 @@ def _docx_lines(data: bytes, path: str | None) -> Lines:
         warnings.append(ParseWarning(auto_numbered[0], f"有{len(auto_numbered)}段使用Word自动编号，编号不在文字中，"
                                                        "这些段落按无编号文字处理"))
     return lines, warnings
+
+
+def _auto_numbered(paragraph: object) -> bool:
+    """Whether Word numbers this paragraph itself (list numbering on the paragraph or its style)."""
+    ppr = paragraph._p.pPr  # type: ignore[attr-defined]
+    if ppr is not None and ppr.numPr is not None:
+        return True
+    style = paragraph.style  # type: ignore[attr-defined]
+    while style is not None:
+        style_ppr = style.element.pPr
+        if style_ppr is not None and style_ppr.numPr is not None:
+            return True
+        style = style.base_style
+    return False
 
 
 def _table_lines(table: object) -> list[str]:
