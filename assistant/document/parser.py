@@ -34,7 +34,16 @@ from .metadata import TITLE_WORDS, metadata
 from .model import Document, Paragraph, ParseWarning, Part, Section, Task, int_to_numeral
 from .outline import RANK, Levels, Line, Numbered, levels, source_lines
 from .readers import read_lines
-from .unit_tail import Tail, ends_with_tail, find_tails, is_units_line, lead_convention, mentions_units, read_bracket
+from .unit_tail import (
+    Tail,
+    ends_with_tail,
+    field_role,
+    find_tails,
+    is_units_line,
+    lead_convention,
+    mentions_units,
+    read_bracket,
+)
 
 _TRAILING = "。；，、.;, "
 _SENTENCE_END = ("。", "；", "！", "？", "：", "”", "’", "）", "…")
@@ -88,32 +97,35 @@ class _Item:
     part: Part | None
     section: Section | None
     chunks: list[str] = field(default_factory=list)
-    units_line_open: bool = False  # the last chunk is a units line turned into a bracket
+    fields_open: bool = False  # the last chunk is a bracket built from ``label：…`` lines
+    details: bool = False  # lines numbered below the task level came after its units
     label: str = ""  # set once the numbering scheme is known
 
     def text(self) -> str:
         return clean("".join(self.chunks))
 
-    def takes(self, line: str, units_line: bool) -> bool:
-        """Whether ``line`` (cleaned) belongs to this item: it is not closed yet, or the line names units."""
-        broken_units_line = self.units_line_open and self.chunks[-1][:-1].endswith(("、", "，"))
-        return units_line or broken_units_line or not ends_with_tail(self.text()) or mentions_units(line)
+    def closed(self) -> bool:
+        """Ends in a units bracket (and not in a units line broken after 、)."""
+        broken = self.fields_open and self.chunks[-1][:-1].endswith(("、", "，"))
+        return not broken and ends_with_tail(self.text())
 
-    def add(self, text: str, units_line: bool) -> None:
-        """Append a line; a units line becomes a bracket, merged with a units line just before it."""
-        body = clean(text)
-        if units_line:
-            body = body.rstrip("。；")
-            if self.units_line_open:
-                self.chunks[-1] = f"{self.chunks[-1][:-1]}；{body}）"
-            else:
-                self.chunks.append(f"（{body}）")
-            self.units_line_open = True
-        elif self.units_line_open and self.chunks[-1][:-1].endswith(("、", "，")):
-            self.chunks[-1] = f"{self.chunks[-1][:-1]}{body}）"  # a units line broken after 、
+    def add(self, text: str, detail: bool = False) -> None:
+        if self.fields_open and self.chunks[-1][:-1].endswith(("、", "，")):
+            self.chunks[-1] = f"{self.chunks[-1][:-1]}{clean(text)}）"  # a units line broken after 、
+            return
+        self.details = self.details or (detail and self.closed())
+        self.chunks.append(text)
+        self.fields_open = False
+
+    def add_field(self, text: str) -> None:
+        """A ``label：…`` line joins the units bracket the item ends with, or becomes one."""
+        body = clean(text).rstrip("。；")
+        last = self.chunks[-1].rstrip(_TRAILING) if self.chunks else ""
+        if last.endswith(("）", ")")) and ends_with_tail(self.text()):
+            self.chunks[-1] = f"{last[:-1]}；{body}）"
         else:
-            self.chunks.append(text)
-            self.units_line_open = False
+            self.chunks.append(f"（{body}）")
+        self.fields_open = True
 
 
 @dataclass
@@ -175,12 +187,17 @@ class _Builder:
             self.text(line)
 
     def text(self, line: Line) -> None:
+        """A line that is not a heading or a task item: it continues the item, or is context."""
         cleaned = clean(line.text)
-        if self.item is not None:
-            text = self.item.text()
-            units_line = is_units_line(cleaned) and text.count("（") <= text.count("）")  # not inside a bracket
-            if self.item.takes(cleaned, units_line):
-                self.item.add(line.text, units_line)
+        item = self.item
+        if item is not None:
+            text = item.text()
+            role = field_role(cleaned) if text.count("（") <= text.count("）") else None  # not inside a bracket
+            if role is not None:
+                item.add_field(cleaned)
+                return
+            if not item.closed() or mentions_units(cleaned) or line.numbering is not None:
+                item.add(line.text, detail=line.numbering is not None)  # a numbered line below the task level
                 return
             self.close_item()
         if not self.started:
@@ -347,9 +364,10 @@ class _Builder:
                 groups.append((segment.strip() if not groups else segment.lstrip(_TRAILING).strip(), tail))
             end = tail.end
         trailing = text[end:].strip(_TRAILING)
-        if trailing:
-            self.warn(item.line, f"第{item.label}项的责任单位之后还有文字：{trailing[:30]}")
-            groups[-1] = (f"{groups[-1][0]}{text[groups[-1][1].end:]}", groups[-1][1])
+        if trailing:  # kept with the last task; expected after units when numbered details follow them
+            if not item.details:
+                self.warn(item.line, f"第{item.label}项的责任单位之后还有文字：{trailing[:30]}")
+            groups[-1] = (f"{groups[-1][0]}{text[end:].rstrip(_TRAILING)}", groups[-1][1])
         tasks: list[Task] = []
         for k, (body, tail) in enumerate(groups, start=1):
             label = item.label if len(groups) == 1 else f"{item.label}-{k}"

@@ -9,7 +9,8 @@ The format is told by the bytes, not the name: ``%PDF`` is a PDF, a zip holding
   automatic numbering is not part of the paragraph text; a warning says when a file uses it.
   A table whose header names units (``牵头单位``, ``责任单位`` …) becomes one task line per row,
   ``{序号}. {text}（{header}：{cell}；…）``; other tables give one line per row.
-* PDF: the text layer page by page (pypdf). A PDF without one (a scan) raises ``ParseError``.
+* PDF: the text layer page by page (pypdf), running headers and footers blanked. A PDF without
+  one (a scan) raises ``ParseError``. Lines are lines of the extracted text, counted across pages.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections import Counter
 
 from ..errors import ParseError
 from ..text import clean
@@ -74,7 +76,24 @@ def _pdf_lines(data: bytes, path: str | None) -> list[str]:
         raise ParseError(f"无法读取PDF：{exc}", 0, path) from None
     if not "".join(pages).strip():
         raise ParseError(f"PDF没有文字层（共{len(pages)}页，可能是扫描件），请先做文字识别（OCR）后再读取", 0, path)
-    return [line for page in pages for line in _split(page)]
+    return _drop_running_heads([_split(page) for page in pages])
+
+
+def _drop_running_heads(pages: list[list[str]]) -> list[str]:
+    """All lines in page order, with running headers/footers blanked (line numbers stay put).
+
+    A running head is a line among the first or last two of a page that recurs, digits aside, on
+    at least three pages and most of them; it would otherwise land inside a task broken by the page.
+    """
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
+
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        filled = [line for line in lines if line.strip()]
+        counts.update({key(line) for line in filled[:2] + filled[-2:]})
+    heads = {k for k, n in counts.items() if k and n >= 3 and n > len(pages) / 2}
+    return ["" if key(line) in heads else line for lines in pages for line in lines]
 
 
 def _docx_lines(data: bytes, path: str | None) -> Lines:

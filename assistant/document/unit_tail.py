@@ -108,10 +108,15 @@ def mentions_units(text: str) -> bool:
     return bool(tails) or unclosed is not None or is_units_line(text)
 
 
-def is_units_line(text: str) -> bool:
-    """A line that names units without brackets: ``责任单位：区发展和改革局``."""
+def field_role(text: str) -> str | None:
+    """The role of a line written ``label：…`` without brackets (``责任单位：区发展和改革局`` -> "member"), or None."""
     match = vocabulary().label_pattern.match(text)
-    return bool(match and match.group(0)[-1] in "：:" and vocabulary().labels[match.group(1)] in ("lead", "member"))
+    return vocabulary().labels[match.group(1)] if match and match.group(0)[-1] in "：:" else None
+
+
+def is_units_line(text: str) -> bool:
+    """A line that names units without brackets: ``责任单位：…``, ``牵头单位：…``."""
+    return field_role(text) in ("lead", "member")
 
 
 def lead_convention(texts: Iterable[str]) -> str:
