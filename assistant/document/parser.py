@@ -151,7 +151,7 @@ class _Builder:
         self.warnings = warnings
         self.parts: list[Part] = []
         self.sections: list[Section] = []
-        self.written: dict[int, int] = {}  # id() of a part/section -> its number as written
+        self.written: dict[Part | Section, int] = {}  # a heading's number as written
         self.part: Part | None = None
         self.section: Section | None = None
         self.items: list[_Item] = []
@@ -236,10 +236,10 @@ class _Builder:
     def open_part(self, line: Line, numbering: Numbered) -> None:
         self.new_heading()
         self.check_used(self.section or self.part)
-        previous = self.written[id(self.parts[-1])] if self.parts else 0
+        previous = self.written[self.parts[-1]] if self.parts else 0
         self.check_next("部分", numbering.number, (previous + 1,), line.no)
         self.part = Part(len(self.parts) + 1, clean(numbering.rest), numbering.marker, line.no)
-        self.written[id(self.part)] = numbering.number
+        self.written[self.part] = numbering.number
         self.parts.append(self.part)
         self.section = None
         self.heading_used = False
@@ -249,13 +249,13 @@ class _Builder:
         self.check_used(self.section)  # a part with a section in it is used
         if self.levels.part and self.part is None:
             self.warn(line.no, f"章节{numbering.marker}出现在任何部分（一、…）之前")
-        previous = self.written[id(self.sections[-1])] if self.sections else 0
+        previous = self.written[self.sections[-1]] if self.sections else 0
         first_in_part = self.section is None and bool(self.sections)
         expected = (previous + 1, 1) if first_in_part else (previous + 1,)  # straight on, or restarting per part
         self.check_next("章节", numbering.number, expected, line.no)
         self.section = Section(len(self.sections) + 1, clean(numbering.rest), self.part.no if self.part else None,
                                numbering.marker, line.no)
-        self.written[id(self.section)] = numbering.number
+        self.written[self.section] = numbering.number
         self.sections.append(self.section)
         self.heading_used = False
 
@@ -313,12 +313,12 @@ class _Builder:
             item.label = prefix + item.numbering.label
 
     def gaps(self, scheme: str) -> list[tuple[_Item, int, bool]]:
-        last: dict[object, int] = {}
-        seen: dict[object, set[int]] = {}
+        """(item, expected number, number seen before) for each item off the count under ``scheme``."""
+        last: dict[Part | Section | None, int] = {}
+        seen: dict[Part | Section | None, set[int]] = {}
         found = []
         for item in self.items:
-            heading = _scope_heading(item, scheme)
-            key = id(heading) if heading else None
+            key = _scope_heading(item, scheme)
             number, expected = item.numbering.number, last.get(key, 0) + 1
             if number != expected:
                 found.append((item, expected, number in seen.get(key, set())))
@@ -328,7 +328,7 @@ class _Builder:
 
     def check_first_section(self) -> None:
         """Items before the first section when sections start above （一）: the （一） heading is missing."""
-        if not self.sections or self.written[id(self.sections[0])] == 1:
+        if not self.sections or self.written[self.sections[0]] == 1:
             return
         first = next((i for i in self.items if i.section is None and i.line < self.sections[0].line), None)
         if first is not None:
@@ -336,7 +336,7 @@ class _Builder:
 
     def tasks(self) -> list[Task]:
         tasks: list[Task] = []
-        with_units = {(id(i.part), id(i.section)) for i in self.items if find_tails(i.text())[0]}
+        with_units = {(i.part, i.section) for i in self.items if find_tails(i.text())[0]}
         for item in self.items:
             text = item.text()
             tails, unclosed = find_tails(text)
@@ -345,7 +345,7 @@ class _Builder:
                 recovered = read_bracket(text[unclosed + 1 :], unclosed, len(text))
                 tails = [recovered] if recovered else []
             if not tails:
-                if (id(item.part), id(item.section)) in with_units:
+                if (item.part, item.section) in with_units:
                     self.warn(item.line, f"第{item.label}项缺少（责任单位：…）")
                 self.context.append(Paragraph(f"{item.numbering.marker}{text}", item.line, item.part, item.section))
                 continue

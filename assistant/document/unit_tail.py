@@ -35,6 +35,7 @@ class Vocabulary:
     convention_lead: tuple[str, ...]
     convention_first: tuple[str, ...]
     levels: frozenset[str]
+    joiners: tuple[str, ...]
     others: frozenset[str]
 
     @functools.cached_property
@@ -63,6 +64,7 @@ def vocabulary() -> Vocabulary:
         convention_lead=string_list(convention.get("lead"), "[lead_convention] lead", source),
         convention_first=string_list(convention.get("first"), "[lead_convention] first", source),
         levels=frozenset(string_list(names.get("levels"), "[names] levels", source)),
+        joiners=string_list(names.get("joiners"), "[names] joiners", source),
         others=frozenset(string_list(names.get("others"), "[names] others", source)),
     )
 
@@ -178,9 +180,11 @@ def read_bracket(content: str, start: int = 0, end: int = 0) -> Tail | None:
 
 
 def split_names(text: str) -> list[str]:
-    """``A、B等有关部门`` -> ``[A, B, 有关部门]``; ``各区、县级市`` stays one name."""
+    """``A、B等有关部门`` -> ``[A, B, 有关部门]``; ``A及B`` -> ``[A, B]``; ``各区、县级市`` stays one name."""
     vocab = vocabulary()
     names: list[str] = []
+    for joiner in vocab.joiners:
+        text = text.replace(joiner, "、")
     for raw in _split_top(text, "、"):
         name = raw.strip().strip("。.")
         if not name:
