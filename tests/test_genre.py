@@ -645,6 +645,12 @@ def test_gbk_text_is_decoded_with_a_warning(tmp_path):
         load(path, strict=True)
 
 
+def test_utf16_with_bom_is_read(tmp_path):
+    path = tmp_path / "utf16.txt"
+    path.write_bytes("\r\n".join(PLAN_LINES).encode("utf-16"))
+    _check_plan(load(path, strict=True))
+
+
 def test_damaged_utf8_is_refused_not_guessed(tmp_path):
     data = "\n".join(PLAN_LINES).encode("utf-8")
     path = tmp_path / "broken.txt"

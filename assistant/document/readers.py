@@ -3,7 +3,7 @@
 The format is told by the bytes, not the name: ``%PDF`` is a PDF, a zip holding
 ``word/document.xml`` is a .docx, an OLE file is an old .doc (refused), anything else is text.
 
-* Text: UTF-8 (a BOM is fine). A GBK/GB18030 file is decoded with a warning; in strict mode it
+* Text: UTF-8 (a BOM is fine), or UTF-16 with its BOM. A GBK/GB18030 file is decoded with a warning; in strict mode it
   is refused naming the first undecodable byte's line. Damaged UTF-8 is always refused.
 * .docx: body paragraphs and tables in order, one line per paragraph or table row. Word's
   automatic numbering is not part of the paragraph text; a warning says when a file uses it.
@@ -48,6 +48,11 @@ def _split(text: str) -> list[str]:
 
 
 def _text_lines(data: bytes, path: str | None, strict: bool) -> Lines:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Windows "Unicode" text: UTF-16 with its BOM
+        try:
+            return _split(data.decode("utf-16")), []
+        except UnicodeDecodeError:
+            raise ParseError("文件以UTF-16标记开头，但无法按UTF-16解码", 0, path) from None
     try:
         return _split(data.decode("utf-8-sig")), []
     except UnicodeDecodeError as exc:
