@@ -37,8 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    t = sub.add_parser("tasks", help="列出全部任务（--json 输出机器可读格式）")
-    t.add_argument("--json", action="store_true", help='每项任务输出 {"n","part","section","text","units","lead_unit"}')
+    t = sub.add_parser("tasks", help="列出全部任务（--json 输出机器可读格式）；--file 解析任意一份分工方案")
+    t.add_argument("--json", action="store_true",
+                   help='每项任务输出 {"n","label","part","section","text","units","lead_unit","leads","scope","line"}；'
+                        '与 --file 合用时输出整份解析结果（含说明文字 context、警告 warnings、牵头规则 lead_rule）')
+    t.add_argument("--file", metavar="FILE", help="解析这份文件（.txt、.docx 或带文字层的 PDF），不读写索引")
+    t.add_argument("--strict", action="store_true", help="有任何警告即报错（指明行号）")
 
     s = sub.add_parser("show", help="显示一项任务，例如：show 32")
     s.add_argument("number", help="任务编号（1–85），也接受“第三十二项”等写法")
@@ -98,7 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "tasks":
-        return _tasks(settings, args.json)
+        if args.file:
+            return _tasks_file(args.file, args.json, args.strict)
+        return _tasks(settings, args.json, args.strict)
     if args.command == "show":
         return _show(settings, args.number)
     if args.command == "units":
@@ -134,19 +140,54 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 # --- document commands (no index needed) -----------------------------------------------------
 
 
-def _document(settings: Settings) -> Document:
+def _document(settings: Settings, strict: bool = False) -> Document:
     from .document import load
 
-    return load(settings.corpus)
+    return load(settings.corpus, strict=strict)
 
 
-def _tasks(settings: Settings, as_json: bool) -> int:
-    document = _document(settings)
+def _tasks(settings: Settings, as_json: bool, strict: bool = False) -> int:
+    document = _document(settings, strict)
+    for warning in document.warnings:
+        print(f"警告：{warning}", file=sys.stderr)
     if as_json:
-        print(json.dumps([t.to_dict() for t in document.tasks], ensure_ascii=False, indent=2))
+        print(json.dumps([t.to_full_dict() for t in document.tasks], ensure_ascii=False, indent=2))
         return 0
     for task in document.tasks:
         print(f"{task.n:>2}. {task.text}（责任单位：{'、'.join(task.units)}）")
+    return 0
+
+
+def _tasks_file(path: str, as_json: bool, strict: bool) -> int:
+    """Parse any one plan and print it: the whole parse as JSON, or a readable summary."""
+    from .document import load
+
+    document = load(path, strict=strict)
+    if as_json:
+        print(json.dumps(document.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    issued = document.issued.isoformat() if document.issued else "—"
+    print(f"《{document.title or '（无标题）'}》 文号：{document.doc_number or '—'} 发文机关：{document.issuer or '—'} "
+          f"成文日期：{issued}")
+    print(f"{len(document.parts)} 个部分，{len(document.sections)} 个章节，{len(document.tasks)} 项任务，"
+          f"{len(document.units())} 个责任单位，{len(document.context)} 段说明文字，{len(document.warnings)} 条警告")
+    print(f"牵头单位：{document.lead_rule}")
+    part = section = None
+    for task in document.tasks:
+        if task.part is not None and task.part != part:
+            part = task.part
+            print(f"\n{part.label}")
+        if task.section is not None and task.section != section:
+            section = task.section
+            print(f"  {section.label}")
+        leads = set(task.leads)
+        units = "、".join(f"{u}（牵头）" if u in leads else u for u in task.units)
+        scope = f"；适用范围：{task.scope}" if task.scope else ""
+        print(f"    {task.label}. {task.text}\n        责任单位：{units}{scope}")
+    if document.warnings:
+        print("\n警告：")
+        for warning in document.warnings:
+            print(f"  {warning}")
     return 0
 
 
@@ -161,8 +202,8 @@ def _show(settings: Settings, number: str) -> int:
     if task is None:
         raise AssistantError(f"没有第{numbers[0]}项任务：文件共 {len(document.tasks)} 项（第1至{len(document.tasks)}项）")
     print(f"第{task.n}项")
-    print(f"部分：{task.part.label}")
-    print(f"章节：{task.section.label}")
+    print(f"部分：{task.part.label if task.part else '—'}")
+    print(f"章节：{task.section.label if task.section else '—'}")
     print(f"内容：{task.text}")
     print(f"牵头单位：{task.lead_unit}")
     print(f"责任单位：{'、'.join(task.units)}")

@@ -31,7 +31,7 @@ def test_help_lists_commands_and_settings(run):
 def test_tasks_json(run):
     tasks = json.loads(run("tasks", "--json").stdout)
     assert [t["n"] for t in tasks] == list(range(1, 86))
-    assert set(tasks[0]) == {"n", "part", "section", "text", "units", "lead_unit"}
+    assert set(tasks[0]) == {"n", "label", "part", "section", "text", "units", "lead_unit", "leads", "scope", "line"}
 
 
 def test_show_and_units(run):

@@ -45,6 +45,16 @@ def test_structure_counts(doc):
     assert per_part == {1: 23, 2: 19, 3: 15, 4: 19, 5: 9}
 
 
+def test_reference_document_has_no_warnings(doc):
+    assert doc.warnings == ()
+    assert load(DEFAULT_CORPUS, strict=True).tasks == doc.tasks
+    assert [t.label for t in doc.tasks] == [str(n) for n in range(1, 86)]
+    assert all(t.leads == t.units[:1] and t.scope == "" for t in doc.tasks)
+    assert doc.lead_rule == "文件未说明牵头单位，取每项第一个列出的单位"
+    assert doc.context[0].text == "上海市区域高质量发展领导小组办公室" and doc.context[0].line == 3
+    assert doc.context[-1].text.startswith("认真贯彻落实《上海市深入实施") and doc.context[-1].part is None
+
+
 def test_matches_reviewed_golden_data(doc):
     """Every task's number, part, section, text and units, in order (reviewed by hand against the PDF text)."""
     assert [t.to_dict() for t in doc.tasks] == json.loads(GOLDEN.read_text(encoding="utf-8"))
@@ -152,7 +162,8 @@ GOOD_BODY = """
 
 
 def test_crafted_good_document_parses():
-    doc = parse(_doc(GOOD_BODY))
+    doc = parse(_doc(GOOD_BODY), strict=True)
+    assert doc.warnings == ()
     assert [t.n for t in doc.tasks] == [1, 2, 3]
     assert doc.task(2).text == "第二项任务，到2028年底完成。"
     assert doc.task(2).units == ("市交通委", "市规划资源局")
@@ -178,17 +189,27 @@ def _line_of(text: str, needle: str) -> int:
 def test_malformed_documents_name_the_line(body, needle, message):
     text = _doc(body)
     with pytest.raises(ParseError) as info:
-        parse(text)
+        parse(text, strict=True)
     assert message in str(info.value)
     assert info.value.line == _line_of(text, needle)
     assert f"第{info.value.line}行" in str(info.value)
+    # The default mode keeps going and reports the same problem, on the same line, as a warning.
+    doc = parse(text)
+    assert any(message in w.message and w.line == info.value.line for w in doc.warnings), doc.warnings
+    assert doc.tasks
 
 
 def test_stray_text_between_tasks_is_reported():
     text = _doc(GOOD_BODY.replace("## 二、第二部分", "这是一段不属于任何任务的文字\n\n## 二、第二部分"))
     with pytest.raises(ParseError) as info:
-        parse(text)
+        parse(text, strict=True)
     assert info.value.line == _line_of(text, "这是一段不属于")
+    doc = parse(text)
+    message = "无法归属的文本（不属于任何任务）：这是一段不属于任何任务的文字"
+    assert [(w.line, w.message) for w in doc.warnings] == [(info.value.line, message)]
+    assert [t.n for t in doc.tasks] == [1, 2, 3]
+    stray = next(p for p in doc.context if p.line == info.value.line)
+    assert stray.text == "这是一段不属于任何任务的文字" and stray.part.no == 1 and stray.section.no == 1
 
 
 def test_empty_file(tmp_path):
@@ -202,7 +223,7 @@ def test_not_utf8(tmp_path):
     path = tmp_path / "gbk.txt"
     path.write_bytes(_doc(GOOD_BODY).encode("gbk"))
     with pytest.raises(ParseError, match="UTF-8") as info:
-        load(path)
+        load(path, strict=True)
     assert info.value.line >= 1
     assert str(path) in str(info.value)
 
@@ -218,8 +239,12 @@ def test_no_tasks_at_all():
 
 
 def test_missing_doc_number():
+    text = _doc(GOOD_BODY).replace("沪区域办〔2025〕2号", "")
     with pytest.raises(ParseError, match="文号"):
-        parse(_doc(GOOD_BODY).replace("沪区域办〔2025〕2号", ""))
+        parse(text, strict=True)
+    doc = parse(text)
+    assert doc.doc_number == "" and [t.n for t in doc.tasks] == [1, 2, 3]
+    assert [w.message for w in doc.warnings] == ["正文前没有找到文号（如“沪区域办〔2025〕2号”）"]
 
 
 def test_page_debris_is_skipped():
