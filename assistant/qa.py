@@ -77,8 +77,8 @@ class Assistant:
         # The fitted refusal decision: the bundled one unless a model (or None, to answer everything) is given.
         self.refusal: RefusalModel | None = RefusalModel.load() if refusal == "bundled" else refusal  # type: ignore[assignment]
         self.cues = Cues.load()
-        self.plan_years = frozenset(int(y) for t in document.tasks for y in re.findall(r"20\d\d", t.text)) | {
-            document.issued.year}
+        self.plan_years = frozenset(int(y) for t in document.tasks for y in re.findall(r"20\d\d", t.text)) | (
+            {document.issued.year} if document.issued else set())
         self._citer: DraftCiter | None = None
 
     @classmethod
