@@ -27,6 +27,7 @@ _SENTENCES = re.compile(r"[？?。；;！!]")
 _COMMAS = re.compile(r"[，,]")
 _JOINERS = re.compile(r"以及|和|与|跟|及|同|\band\b|&", re.I)
 MAX_TOPICS = 4
+DECISIVE = 1.5  # a part whose best BM25 task scores this many times the second is not embedded to compare
 
 
 class _Searcher(Protocol):
@@ -44,7 +45,7 @@ def split_topics(question: str, engine: _Searcher) -> list[str]:
         return []
     tops = []
     for part in parts:
-        hits = engine.search(part, k=1)
+        hits = engine.search(part, k=1, decisive=DECISIVE)
         tops.append(hits[0].task.n if hits else None)
     return parts if len(set(tops)) == len(tops) else []
 

@@ -25,6 +25,7 @@ from .errors import AssistantError, InputError
 from .facts import Target, extract_targets, targets_of
 from .followup import resolve as resolve_followup
 from .glossary import Glossary
+from .lexical import tokenize
 from .multi import split_topics
 from .refusal import Cues, Decision, Evidence, RefusalModel, features
 from .retrieval import Hit, Probe, SearchEngine
@@ -72,6 +73,8 @@ class Assistant:
             if p.kind == "view":
                 views.setdefault(p.task, []).append(p.text)
         self._views = {n: "\n".join(v) for n, v in views.items()}
+        self._words = {t.n: set(tokenize(f"{t.text}\n{self._views.get(t.n, '')}")) for t in document.tasks}
+        self._plan_words = set().union(*self._words.values())
         self.vocabulary = vocabulary_for(document, registry, glossary, [v for vs in views.values() for v in vs])
         self.targets = extract_targets(document)
         # The fitted refusal decision: the bundled one unless a model (or None, to answer everything) is given.
@@ -82,8 +85,10 @@ class Assistant:
         self._citer: DraftCiter | None = None
 
     @classmethod
-    def open(cls, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None) -> Assistant:
-        """Parse the corpus, load (or build) the index, load the registries and the refusal model."""
+    def open(cls, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None,
+             refusal: RefusalModel | str | None = "bundled") -> Assistant:
+        """Parse the corpus, load (or build) the index, load the registries and the refusal model (``refusal=None``:
+        answer everything, as the fitting scripts need)."""
         document = load_document(settings.corpus)
         registry = Registry.load()
         registry.check_against(document.units())
@@ -94,7 +99,7 @@ class Assistant:
             from .llm import LLMPhraser
 
             llm = LLMPhraser(settings, registry)
-        assistant = cls(settings, document, registry, glossary, engine, llm)
+        assistant = cls(settings, document, registry, glossary, engine, llm, refusal)
         assistant.warm_up()
         return assistant
 
@@ -213,7 +218,7 @@ class Assistant:
         return self.composer.task_list(intent.question, heading, tasks, intent.english, "part")
 
     def _unit(self, intent: Intent) -> Answer:
-        decision = self._decide(intent, self.search_engine.probe(intent.query))
+        decision, _ = self._judge(intent, unit_list=True)
         if decision is not None and decision.refuse:
             return self._refuse(intent, decision, [])
         unit = intent.units[0]
@@ -274,7 +279,10 @@ class Assistant:
 
     def _topic(self, intent: Intent) -> Answer:
         k = len(self.document.tasks) if (intent.within or intent.prefer) else max(self.settings.top_k, 10)
-        probe = self.search_engine.probe(intent.query)
+        if intent.within or intent.prefer:  # a follow-up about known tasks: ranked, not judged
+            decision, probe = None, self.search_engine.probe(intent.query)
+        else:
+            decision, probe = self._judge(intent)
         hits = probe.hits(k)
         if intent.within:
             hits = [h for h in hits if h.task.n in intent.within]
@@ -284,7 +292,6 @@ class Assistant:
                 return self.composer.task_detail(intent.question, [preferred[0].task], intent.english)
             hits = hits[: max(self.settings.top_k, 10)]
         related = [h.task for h in hits[:3]]
-        decision = None if intent.within else self._decide(intent, probe)
         if decision is not None and decision.refuse:
             return self._refuse(intent, decision, related)
         if not hits:
@@ -299,20 +306,36 @@ class Assistant:
         answer = self.composer.who(intent.question, chosen, intent.english, lead_only=intent.asks_lead)
         return self._with_decision(answer, decision)
 
-    def _decide(self, intent: Intent, probe: Probe) -> Decision | None:
-        """The fitted refusal decision for this question (None before a model is fitted)."""
+    def _judge(self, intent: Intent, unit_list: bool = False) -> tuple[Decision | None, Probe]:
+        """The refusal decision and the retrieval evidence it rests on.
+
+        BM25 first (about a millisecond); when BM25 is decisive (or the question asks for a unit's list) and
+        the lexical head is sure the plan answers it, that is the decision and the question is never embedded.
+        Otherwise the query is embedded and the full head decides.
+        """
+        engine = self.search_engine
+        lexical = engine.probe(intent.query, embed=False)
         if self.refusal is None:
-            return None
-        return self.refusal.decide(features(self.evidence(intent, probe), self.cues, self.refusal.kind))
+            return None, lexical if unit_list else engine.with_dense(lexical, intent.query)
+        if unit_list or lexical.bm25_decisive(self.refusal.fast_bm25_ratio):
+            values = features(self.evidence(intent, lexical), self.cues, self.refusal.kind)
+            fast = self.refusal.answers_fast(values)
+            if fast is not None:
+                return fast, lexical
+        probe = engine.with_dense(lexical, intent.query)
+        return self.refusal.decide(features(self.evidence(intent, probe), self.cues, self.refusal.kind)), probe
 
     def evidence(self, intent: Intent, probe: Probe) -> Evidence:
         """What the refusal decision weighs (also used by ``fitting/fit_refusal.py``); the best task is the
         first of the fused ranking."""
         hits = probe.hits(1)
         top = hits[0].task if hits else None
+        words = [w for run in intent.topic for w in tokenize(run) if len(w) > 1]
+        in_plan = sum(w in self._plan_words for w in words) / len(words) if words else 1.0
+        in_best = sum(w in self._words[top.n] for w in words) / len(words) if words and top else 1.0
         return Evidence(intent.question, probe.dense, probe.bm25, top.text if top else "",
-                        self._views.get(top.n, "") if top else "", intent.coverage, len(intent.units), intent.english,
-                        self.plan_years)
+                        self._views.get(top.n, "") if top else "", intent.coverage, in_plan, in_best, len(intent.units),
+                        intent.english, self.plan_years)
 
     def _refuse(self, intent: Intent, decision: Decision, related: list[Task]) -> Answer:
         found = self.cues.found(intent.question)

@@ -10,6 +10,8 @@ the plan covers it. The evidence (:func:`features`), each a named number:
                   the second, and how far it stands above the mean over all tasks, in standard deviations;
 * ``bm25_top``    log(1 + BM25 score of the best task); ``agree``: 1 when BM25 and dense agree on it;
 * ``coverage``    share of the question's topic bigrams that occur anywhere in the plan or its views;
+  ``topic_in_plan`` / ``topic_in_best``: share of its topic words (jieba) found in any task's text or
+  views / in the best task's;
 * ``cue_<group>`` 1 when a word of that group of :file:`data/cues.toml` occurs (money, person, procedure,
                   achieved, specific_date, other_place, compare, opinion, legal, news, internal_process,
                   instruction); ``cue_in_task``: 1 when the best task itself uses such a word (补贴, 苏州);
@@ -129,6 +131,8 @@ class Evidence:
     top_text: str  # the best task's text (for ``quantity_no_number``, ``date_no_deadline``)
     top_views: str  # ... and its everyday views (with the text, for ``cue_in_task``)
     coverage: float
+    topic_in_plan: float  # share of the topic's words found in any task's text or views
+    topic_in_best: float  # ... in the best task's text or views
     units: int  # units named in the question
     english: bool
     plan_years: frozenset[int]
@@ -148,7 +152,7 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
         out |= {"dense_top": 0.0, "dense_gap": 0.0, "dense_z": 0.0}
         agree = 0.0
     out |= {"bm25_top": math.log1p(float(e.bm25.max()) if len(e.bm25) else 0.0), "agree": agree,
-            "coverage": e.coverage}
+            "coverage": e.coverage, "topic_in_plan": e.topic_in_plan, "topic_in_best": e.topic_in_best}
     found = cues.found(e.question)
     for name in cues.groups:
         out[f"cue_{name}"] = float(name in found)
@@ -186,18 +190,51 @@ class Decision:
         return f"可回答概率 {self.p_answerable:.2f}；主要依据：" + "，".join(parts)
 
 
-class RefusalModel:
-    """The fitted decision (parameters from :file:`data/refusal.json`)."""
+DENSE_FEATURES = ("dense_top", "dense_gap", "dense_z", "agree")
+
+
+class Head:
+    """One logistic regression over standardised named features, with its refusal threshold."""
 
     def __init__(self, params: Mapping[str, Any]) -> None:
-        self.params = params
         self.names: Sequence[str] = params["features"]
         self.mean = np.asarray(params["mean"], dtype=float)
         self.scale = np.asarray(params["scale"], dtype=float)
         self.coef = np.asarray(params["coef"], dtype=float)
         self.intercept = float(params["intercept"])
-        self.threshold = float(params["threshold"])
+        self.threshold = float(params.get("threshold", 0.5))
+
+    def decide(self, values: Mapping[str, float]) -> Decision:
+        x = np.array([values.get(n, 0.0) for n in self.names], dtype=float)
+        parts = (x - self.mean) / self.scale * self.coef
+        p = 1.0 / (1.0 + math.exp(-(self.intercept + float(parts.sum()))))
+        order = np.argsort(-np.abs(parts))
+        contributions = tuple((self.names[i], float(x[i]), float(parts[i])) for i in order)
+        return Decision(p < self.threshold, p, contributions)
+
+
+class RefusalModel:
+    """The fitted decision (parameters from :file:`data/refusal.json`).
+
+    Two heads share the ``kind`` classifier: ``full`` weighs every feature; ``lexical`` leaves out the
+    dense ones (:data:`DENSE_FEATURES`). The lexical head only ever *answers*, never refuses: when BM25 is
+    decisive (its best task scores at least ``fast_bm25_ratio`` times the second) and the lexical head is at
+    least ``fast_min_p`` sure the question is answerable, the question is answered without embedding it
+    (the embedding is ~95% of a question's cost). Both values are chosen by ``fitting/fit_refusal.py``.
+    """
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = params
+        self.full = Head(params["full"])
+        self.lexical = Head(params["lexical"]) if "lexical" in params else None
         self.kind: Mapping[str, Any] | None = params.get("kind")
+        fast = params.get("fast", {})
+        self.fast_min_p = float(fast.get("min_p", 2.0))  # above 1: never
+        self.fast_bm25_ratio = float(fast.get("bm25_ratio", 1e9))
+
+    @property
+    def threshold(self) -> float:
+        return self.full.threshold
 
     @classmethod
     def load(cls) -> RefusalModel | None:
@@ -211,11 +248,12 @@ class RefusalModel:
             raise RegistryError(f"拒答模型参数 {MODEL_FILE} 无法读取：{exc}") from None
 
     def decide(self, values: Mapping[str, float]) -> Decision:
-        x = np.array([values.get(n, 0.0) for n in self.names], dtype=float)
-        z = (x - self.mean) / self.scale
-        parts = z * self.coef
-        logit = self.intercept + float(parts.sum())
-        p = 1.0 / (1.0 + math.exp(-logit))
-        order = np.argsort(-np.abs(parts))
-        contributions = tuple((self.names[i], float(x[i]), float(parts[i])) for i in order)
-        return Decision(p < self.threshold, p, contributions)
+        """The full decision (every feature)."""
+        return self.full.decide(values)
+
+    def answers_fast(self, values: Mapping[str, float]) -> Decision | None:
+        """The lexical head's decision when it is sure enough to answer without dense evidence, else None."""
+        if self.lexical is None:
+            return None
+        decision = self.lexical.decide(values)
+        return decision if decision.p_answerable >= self.fast_min_p else None

@@ -19,6 +19,8 @@ expansions are appended to the query before both retrievers see it.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +37,7 @@ from .units import Registry
 from .views import Passage, load_views, passages, views_path
 
 RRF_K = 60
+QUERY_CACHE = 1024  # query vectors remembered (384 floats each: 1.5 MB)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class SearchEngine:
         self.expander = expander
         self._tasks = document.tasks
         self._by_n = {t.n: t for t in document.tasks}
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -132,7 +137,19 @@ class SearchEngine:
         return " ".join([query, *extra]) if extra else query
 
     def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed_queries([query])[0]
+        """The query's vector; the last :data:`QUERY_CACHE` distinct queries are remembered (a question and
+        its follow-ups, or one asked again, cost one embedding)."""
+        with self._cache_lock:
+            vector = self._query_cache.get(query)
+            if vector is not None:
+                self._query_cache.move_to_end(query)
+                return vector
+        vector = self.embedder.embed_queries([query])[0]
+        with self._cache_lock:
+            self._query_cache[query] = vector
+            while len(self._query_cache) > QUERY_CACHE:
+                self._query_cache.popitem(last=False)
+        return vector
 
     def _dense_scores(self, query: str) -> np.ndarray:
         return self.dense_scores(self.embed_query(query))
@@ -164,6 +181,12 @@ class SearchEngine:
         bm25 = self._lexical.scores(text)
         dense = self._dense_scores(text) if embed else None
         return Probe(self._tasks, bm25, dense)
+
+    def with_dense(self, probe: Probe, query: str) -> Probe:
+        """``probe`` (of ``query``) with the dense evidence added (embeds the query unless it already was)."""
+        if probe.dense is not None:
+            return probe
+        return Probe(probe.tasks, probe.bm25, self._dense_scores(self.expanded(_check(query))))
 
     def search(self, query: str, k: int = 5, decisive: float | None = None) -> list[Hit]:
         """Top ``k`` tasks by reciprocal rank fusion of dense and BM25 rankings.

@@ -17,6 +17,12 @@ Reported: 5-fold cross-validated refusal precision / recall and false refusals p
 threshold written is the one with the highest refusal recall whose cross-validated false-refusal rate
 stays within ``--max-false-refusals`` (default 1%). The external set (``../shared/evals-external``), when
 present, is scored once with the written model as an independent check, never fitted on.
+
+A second head, ``lexical``, is fitted on the same data without the dense features. It lets a question be
+answered without embedding it (the fast path of :class:`assistant.refusal.RefusalModel`): when BM25 is
+decisive (best >= ``FAST_BM25_RATIO`` x second) and the lexical head's cross-validated P(answerable) is at
+least ``min_p``. ``min_p`` is the lowest value at which at most ``--max-fast-misses`` (default 1%) of the
+out-of-plan questions would take the fast path.
 """
 
 from __future__ import annotations
@@ -33,16 +39,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.qa import Assistant  # noqa: E402
-from assistant.refusal import MODEL_FILE, features, ngrams  # noqa: E402
+from assistant.refusal import DENSE_FEATURES, MODEL_FILE, features, ngrams  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.text import simplified  # noqa: E402
 from assistant.understanding import strip_markup  # noqa: E402
 
-DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "dev" / "cases.jsonl"]
+DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "train" / "questions-who.jsonl",
+        ROOT / "evals" / "dev" / "cases.jsonl"]
 EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 DECIDED = ("topic", "unit")
 SEED = 13
+FAST_BM25_RATIO = 1.5
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -58,9 +66,10 @@ def load(paths: list[Path]) -> list[dict]:
     return rows
 
 
-def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[dict[str, float]], np.ndarray]:
-    """Questions that reach the decision, their features (``kind`` left at 0) and labels (1 = refuse)."""
-    texts, feats, labels = [], [], []
+def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[dict[str, float]], np.ndarray, np.ndarray]:
+    """Questions that reach the decision, their features (``kind`` left at 0), labels (1 = refuse) and whether
+    BM25 is decisive for them (the fast path's precondition; always true for a unit's list)."""
+    texts, feats, labels, decisive = [], [], [], []
     for case in rows:
         text = simplified(strip_markup(case["question"]))
         intent = assistant.understand(text)
@@ -70,7 +79,8 @@ def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[d
         texts.append(text)
         feats.append(features(assistant.evidence(intent, probe), assistant.cues, None))
         labels.append(0 if case["answerable"] else 1)
-    return texts, feats, np.array(labels)
+        decisive.append(intent.route == "unit" or probe.bm25_decisive(FAST_BM25_RATIO))
+    return texts, feats, np.array(labels), np.array(decisive)
 
 
 def kind_model(c: float):
@@ -116,6 +126,19 @@ def cross_validate(texts, feats, names, y, kind_c, c, folds=5):
     return p
 
 
+def head_params(model, names: list[str], threshold: float) -> dict:
+    """A fitted decision pipeline as the runtime's parameters (P(answerable): sklearn's class 0, signs flipped)."""
+    scaler, final = model.steps[0][1], model.steps[1][1]
+    return {
+        "features": names,
+        "mean": [round(float(v), 6) for v in scaler.mean_],
+        "scale": [round(float(v), 6) for v in scaler.scale_],
+        "coef": [round(-float(v), 6) for v in final.coef_[0]],
+        "intercept": round(-float(final.intercept_[0]), 6),
+        "threshold": threshold,
+    }
+
+
 def matrix(feats: list[dict[str, float]], names: list[str], kind: np.ndarray) -> np.ndarray:
     x = np.array([[f[n] for n in names] for f in feats], dtype=float)
     x[:, names.index("kind")] = kind
@@ -124,7 +147,7 @@ def matrix(feats: list[dict[str, float]], names: list[str], kind: np.ndarray) ->
 
 def table(p: np.ndarray, y: np.ndarray) -> list[dict[str, float]]:
     rows = []
-    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+    for t in np.round(np.arange(0.01, 0.96, 0.01), 2):
         refuse = p < t
         tp = int((refuse & (y == 1)).sum())
         rows.append({
@@ -148,13 +171,15 @@ def main() -> int:
     parser.add_argument("--kind-c", type=float, default=1.0, help="inverse regularisation of the n-gram stage")
     parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation of the decision")
     parser.add_argument("--show-errors", action="store_true", help="list the cross-validated mistakes")
+    parser.add_argument("--max-fast-misses", type=float, default=0.01,
+                        help="share of out-of-plan questions the fast path may answer (cross-validated)")
     args = parser.parse_args()
 
-    assistant = Assistant.open(Settings.from_env(), progress=lambda m: print(m, file=sys.stderr))
-    assistant.refusal = None
+    assistant = Assistant.open(Settings.from_env(), progress=lambda m: print(m, file=sys.stderr), refusal=None)
     rows = load(DATA)
-    texts, feats, y = featurize(assistant, rows)
+    texts, feats, y, decisive = featurize(assistant, rows)
     names = list(feats[0])
+    lexical_names = [n for n in names if n not in DENSE_FEATURES]
     print(f"{len(texts)} questions reach the decision ({int((y == 0).sum())} answerable, {int((y == 1).sum())} not); "
           f"{len(rows) - len(texts)} are lookups")
 
@@ -164,7 +189,7 @@ def main() -> int:
     print(f"cross-validated AUC {roc_auc_score(1 - y, p):.3f}")
     rows_cv = table(p, y)
     print("threshold  refusal precision  refusal recall  false refusals")
-    for r in rows_cv:
+    for r in rows_cv[4::5]:  # every 0.05 (the threshold is chosen on the 0.01 grid)
         print(f"  {r['threshold']:.2f}        {r['refusal_precision']:.3f}            {r['refusal_recall']:.3f}"
               f"          {r['false_refusal_rate']:.3f}")
     chosen = choose(rows_cv, args.max_false_refusals)
@@ -174,21 +199,32 @@ def main() -> int:
             if (prob < chosen["threshold"]) != bool(label):
                 print(f"   {'FALSE REFUSAL' if not label else 'ANSWERED     '} p={prob:.2f} {text}")
 
+    # The lexical head and the fast path: the lowest min_p at which few out-of-plan questions would slip through.
+    p_lex = cross_validate(texts, feats, lexical_names, y, args.kind_c, args.c)
+    out_of_plan = int((y == 1).sum())
+    fast_min_p, fast_share = 1.0, 0.0
+    for min_p in np.round(np.arange(0.50, 1.0, 0.01), 2):
+        fast = decisive & (p_lex >= min_p)
+        if int((fast & (y == 1)).sum()) <= args.max_fast_misses * out_of_plan:
+            fast_min_p, fast_share = float(min_p), float((fast & (y == 0)).sum() / max(1, (y == 0).sum()))
+            break
+    fast = decisive & (p_lex >= fast_min_p)
+    print(f"fast path (BM25 decisive x{FAST_BM25_RATIO} and lexical P >= {fast_min_p:.2f}): "
+          f"{fast_share:.0%} of answerable questions skip the embedding; out-of-plan answered that way: "
+          f"{int((fast & (y == 1)).sum())}/{out_of_plan}")
+
     kind_all = oof_kind(texts, y, args.kind_c)
     decision = decision_model(args.c).fit(matrix(feats, names, kind_all), y)
+    lexical = decision_model(args.c).fit(matrix(feats, lexical_names, kind_all), y)
     kind = kind_model(args.kind_c).fit(texts, y)
     vectorizer, lr = kind.steps[0][1], kind.steps[1][1]
     weights = {g: round(float(w), 5) for g, w in zip(vectorizer.get_feature_names_out(), lr.coef_[0], strict=True)
                if abs(w) >= 1e-4}
-    scaler, final = decision.steps[0][1], decision.steps[1][1]
-    # sklearn's coefficients favour class 1 (refuse); the runtime computes P(answerable): flip the signs.
+    full_params = head_params(decision, names, chosen["threshold"])
     params = {
-        "features": names,
-        "mean": [round(float(v), 6) for v in scaler.mean_],
-        "scale": [round(float(v), 6) for v in scaler.scale_],
-        "coef": [round(-float(v), 6) for v in final.coef_[0]],
-        "intercept": round(-float(final.intercept_[0]), 6),
-        "threshold": chosen["threshold"],
+        "full": full_params,
+        "lexical": head_params(lexical, lexical_names, chosen["threshold"]),
+        "fast": {"bm25_ratio": FAST_BM25_RATIO, "min_p": fast_min_p},
         "kind": {"intercept": round(float(lr.intercept_[0]), 6), "weights": weights},
         "fitted": {
             "date": dt.date.today().isoformat(),
@@ -203,7 +239,7 @@ def main() -> int:
         },
     }
     print("decision weights (per standard deviation, + favours answering):")
-    for name, w in sorted(zip(names, params["coef"], strict=True), key=lambda nw: -abs(nw[1])):
+    for name, w in sorted(zip(names, full_params["coef"], strict=True), key=lambda nw: -abs(nw[1])):
         print(f"  {name:22s} {w:+.3f}")
 
     if EXTERNAL.exists():
@@ -211,7 +247,7 @@ def main() -> int:
 
         model = RefusalModel(params)
         ext = load([EXTERNAL])
-        e_texts, e_feats, e_y = featurize(assistant, ext)
+        e_texts, e_feats, e_y, _ = featurize(assistant, ext)
         e_p = np.array([model.decide({**f, "kind": kind_score(t, params["kind"])}).p_answerable
                         for t, f in zip(e_texts, e_feats, strict=True)])
         refuse = e_p < model.threshold
@@ -221,6 +257,8 @@ def main() -> int:
         for t, yy, pp in zip(e_texts, e_y, e_p, strict=True):
             if (pp < model.threshold) != bool(yy):
                 print(f"   {'FALSE REFUSAL' if not yy else 'ANSWERED     '} p={pp:.2f} {t}")
+        print("   margins: out-of-plan p " + " ".join(f"{v:.2f}" for v in sorted(e_p[e_y == 1])) +
+              " | lowest answerable p " + " ".join(f"{v:.2f}" for v in sorted(e_p[e_y == 0])[:5]))
         params["fitted"]["external_check"] = {
             "questions": len(e_texts), "out_of_plan_refused": int((refuse & (e_y == 1)).sum()),
             "out_of_plan": int((e_y == 1).sum()), "answerable_refused": int((refuse & (e_y == 0)).sum()),

@@ -63,7 +63,7 @@ def score(items, gap: float, ratio: float) -> tuple[float, int, int]:
 
 
 def main() -> int:
-    assistant = Assistant.open(Settings.from_env(), progress=lambda m: print(m, file=sys.stderr))
+    assistant = Assistant.open(Settings.from_env(), progress=lambda m: print(m, file=sys.stderr), refusal=None)
     fit, check = candidates(assistant, FIT), candidates(assistant, CHECK)
     print(f"{len(fit)} fitting questions, {len(check)} check questions")
     print("  gap  ratio   fit: score right wrong   check: right wrong")
