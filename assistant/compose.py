@@ -139,7 +139,8 @@ class Composer:
         return self._answer(question, heading + "\n\n" + "\n".join(lines), tasks, route, english)
 
     def unit_tasks(self, question: str, unit: str, lead: Sequence[Task], co: Sequence[Task],
-                   collective: dict[str, list[Task]], role: str, english: bool, alias: str = "") -> Answer:
+                   collective: dict[str, list[Task]], role: str, english: bool, alias: str = "",
+                   within: int = 0) -> Answer:
         """A unit's complete task list in task-number order (牵头 marked), plus tasks assigned to all districts.
 
         The heading always gives the whole picture (共涉及N项：牵头a项、参与b项) before the list the question
@@ -150,10 +151,13 @@ class Composer:
         lead_set = {t.n for t in lead}
         total = len(lead) + len(co)
         if english:
-            whole = (f"{name}" + (f" ({gloss})" if gloss else "") + f" is named in **{total}** task(s): "
+            where = f"Of the {within} tasks listed before, " if within else ""
+            whole = (f"{where}{name}" + (f" ({gloss})" if gloss else "") + f" is named in **{total}** task(s): "
                      f"lead in {len(lead)}, co-responsible in {len(co)}.")
         else:
-            whole = f"{name}在《任务分工方案》中共涉及 **{total}** 项任务，其中牵头 {len(lead)} 项、参与 {len(co)} 项。"
+            where = f"在上面列出的 {within} 项任务中，" if within else ""
+            whole = (f"{where}{name}" + ("" if within else "在《任务分工方案》中") +
+                     f"共涉及 **{total}** 项任务，其中牵头 {len(lead)} 项、参与 {len(co)} 项。")
         asked = {"lead": list(lead), "co": list(co)}.get(role, sorted([*lead, *co], key=lambda t: t.n))
         if role == "lead":
             title = f"Tasks it leads ({len(lead)}):" if english else f"牵头的 {len(lead)} 项："

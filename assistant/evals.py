@@ -55,14 +55,14 @@ class Suite:
     """One set of eval files. ``complete``: every draft's clauses cover it (our own files are held to that)."""
 
     name: str
-    cases: Path | None
-    drafts: Path | None
+    cases: Path | tuple[Path, ...] | None
+    drafts: Path | tuple[Path, ...] | None
     complete: bool = True
     show_failures: bool = True  # the holdout lists only how many failed: reading its misses would be tuning on it
 
 
 SUITES = (
-    Suite("dev", EVALS_DIR / "dev" / "cases.jsonl", EVALS_DIR / "dev" / "drafts.jsonl"),
+    Suite("dev", (EVALS_DIR / "dev" / "cases.jsonl", EVALS_DIR / "dev" / "everyday.jsonl"), EVALS_DIR / "dev" / "drafts.jsonl"),
     Suite("holdout", EVALS_DIR / "holdout" / "questions.jsonl", EVALS_DIR / "holdout" / "drafts.jsonl",
           show_failures=False),
     Suite("external", EXTERNAL_DIR / "questions.jsonl", EXTERNAL_DIR / "drafts.jsonl", complete=False),
@@ -558,10 +558,16 @@ def evaluate_drafts(assistant: Any, drafts: Sequence[DraftCase]) -> list[DraftSc
     return scores
 
 
+def _paths(files: Path | tuple[Path, ...] | None) -> list[Path]:
+    """The files of a suite that exist."""
+    paths = files if isinstance(files, tuple) else (files,) if files else ()
+    return [p for p in paths if p.exists()]
+
+
 def run_suite(assistant: Any, document: Any, suite: Suite) -> tuple[dict[str, Any], list[CaseScore], list[DraftScore]]:
     """Validate and run one suite: its questions (and retrieval alone, for dev) and its drafts."""
-    cases = load_cases(suite.cases) if suite.cases and suite.cases.exists() else []
-    drafts = load_drafts(suite.drafts) if suite.drafts and suite.drafts.exists() else []
+    cases = [c for path in _paths(suite.cases) for c in load_cases(path)]
+    drafts = [d for path in _paths(suite.drafts) for d in load_drafts(path)]
     validate(document, cases, drafts, complete=suite.complete)
     case_scores = evaluate_cases(assistant, cases)
     report: dict[str, Any] = summarize(case_scores) if cases else {}
@@ -588,7 +594,7 @@ def run(
     1 when one fails, 2 when a case file is invalid. ``assistant`` may be injected (tests)."""
     out = out or sys.stdout
     document = load(settings.corpus)
-    present = [s for s in suites if (s.cases and s.cases.exists()) or (s.drafts and s.drafts.exists())]
+    present = [s for s in suites if _paths(s.cases) or _paths(s.drafts)]
     for suite in suites:
         if suite not in present:
             print(f"（{suite.name}：找不到 {suite.cases}，跳过）", file=out)

@@ -11,7 +11,7 @@ shape              example (after …)                                      beco
 ordinal            第二个呢？ / 你说的第三条 / 商务委的第二条 / 最后一个   ``task``: that list item
 yes/no membership  卫健委也参与吗？ / 民政局是牵头的吗？ / 青浦也在名单里吗  ``check``: 是/否, then cites
 another unit       那人社局呢？                                            ``unit``, same role
-narrowing          其中跟宅基地有关的是哪条？                             ``topic`` within the list
+narrowing          其中跟宅基地有关的是哪条？ / 其中住建委参与的有哪些？      ``topic`` / ``unit`` within the list
 about the same     它的目标是多少？ / 这条谁牵头？ / Who is responsible   ``task``: the previous task
                    for it?
 same, new words    它要打造的品牌叫什么？                                  ``topic``, previous tasks
@@ -67,12 +67,15 @@ def resolve(intent: Intent, context: Context, document: Document) -> Intent:
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
     has_topic = bool(intent.topic)
     starts_over = bool(_STARTS_OVER.search(q))
+    within = bool(_WITHIN.search(q)) and listed
+    # 3a. narrowing the previous list to one unit's items: 其中住建委参与的有哪些？
+    if intent.units and within and not has_topic:
+        return replace(intent, route="unit", within=context.tasks, followup="within-unit")
     # 3. the same question about another unit: 那人社局呢？
     if intent.units:
         if not has_topic and (short or starts_over) and (intent.pronoun or starts_over):
             return replace(_carry(previous, intent), route="unit", followup="new-unit")
         return intent
-    within = bool(_WITHIN.search(q)) and listed
     # 4. narrowing the previous list: 其中跟宅基地有关的是哪条？
     if within and has_topic:
         return replace(intent, route="topic", within=context.tasks, followup="within")

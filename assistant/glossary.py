@@ -88,9 +88,14 @@ class Glossary:
                 out.append((phrase, list(term.means)))
         return out
 
-    def expand(self, text: str) -> list[str]:
-        """The document phrases for every shorthand in ``text``, deduplicated, in text order."""
-        return list(dict.fromkeys(m for _, means in self.matches(text) for m in means))
+    def expand(self, text: str, known: str = "") -> list[str]:
+        """The document phrases for every shorthand in ``text``, deduplicated, in text order.
+
+        A shorthand that is itself the plan's wording (``fold``-ed ``known``: the task texts) is not
+        expanded: 铁路 already finds the railway tasks, and adding 干线铁路、城际铁路… would drown the
+        specific words next to it (沪渝蓉铁路)."""
+        return list(dict.fromkeys(m for phrase, means in self.matches(text) if not (known and fold(phrase) in known)
+                                  for m in means))
 
     def check_against(self, task_texts: Iterable[str]) -> None:
         """Raise :class:`RegistryError` naming every ``means`` phrase that occurs in no task text."""

@@ -1,22 +1,21 @@
-"""Several topics in one question: "A和B分别由谁负责？", "A要多少？B哪年完成？".
+"""Several topics in one question: "A和B分别由谁负责？", "A要多少？B哪年完成？", "A哪年完成，B是哪条".
 
 :func:`split_topics` returns the sub-questions to answer one by one (or [] for a question about one
 topic). A question is split when
 
-* it has two or more sentences (？。；) that each carry topic words of their own, or
-* it asks 分别 / 各 / 这两件事 / respectively …: its comma pieces that carry topic words are the topics
-  (further cut at 和/与/以及/跟 where both sides carry topic words), and the pieces without topic words
-  ("这两件事分别由谁负责") are the shared question, appended to each topic;
+* it asks 分别 / 各 / 这两件事 / respectively …: the words before that cue, cut at 和/与/跟/及/、 and at commas
+  where each side carries topic words, are the topics, and the rest ("分别由谁负责") is the shared question,
+  appended to each topic; or
+* it has two or more sentences or comma clauses that each carry topic words and a question of their own
+  (谁/多少/哪年/哪条…);
 
 and only when the pieces find different best tasks (two phrasings of one task are one topic).
 """
 
-from __future__ import annotations
-
 import re
 from typing import Protocol
 
-from .understanding import is_english, topic_words
+from .understanding import asks_something, is_english, topic_words
 
 _SEVERAL = re.compile(
     r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|两件事|三件事|两项|三项|这两|这三|两个方面|"
@@ -25,7 +24,9 @@ _SEVERAL = re.compile(
 )
 _SENTENCES = re.compile(r"[？?。；;！!]")
 _COMMAS = re.compile(r"[，,]")
-_JOINERS = re.compile(r"以及|和|与|跟|及|同|\band\b|&", re.I)
+_JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&", re.I)
+# "这两件事", "这俩": pointers back to the topics, not topics themselves
+_DEICTIC = re.compile(r"这[两三四俩仨]?(?:件事|个事|项|个|件|条|方面)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
 MAX_TOPICS = 4
 DECISIVE = 1.5  # a part whose best BM25 task scores this many times the second is not embedded to compare
 
@@ -37,10 +38,9 @@ class _Searcher(Protocol):
 def split_topics(question: str, engine: _Searcher) -> list[str]:
     """The sub-questions of a question about several topics, or [] when it is about one."""
     english = is_english(question)
-    if _SEVERAL.search(question):
-        parts = _shared_question(question, english)
-    else:
-        parts = [s.strip() for s in _SENTENCES.split(question) if _has_topic(s, english)]
+    parts = _shared_question(question, english) if _SEVERAL.search(question) else []
+    if len(parts) < 2:
+        parts = _own_questions(question, english)
     if not 2 <= len(parts) <= MAX_TOPICS:
         return []
     tops = []
@@ -51,23 +51,36 @@ def split_topics(question: str, engine: _Searcher) -> list[str]:
 
 
 def _has_topic(text: str, english: bool) -> bool:
-    return bool(topic_words(text, english))
+    return bool(topic_words(_DEICTIC.sub(" ", text), english))
+
+
+def _own_questions(question: str, english: bool) -> list[str]:
+    """Sentences, then comma clauses, that each carry topic words and a question of their own."""
+    sentences = [s.strip() for s in _SENTENCES.split(question) if s.strip()]
+    pieces = [s for s in sentences if _has_topic(s, english)]
+    if len(pieces) >= 2:
+        return pieces
+    clauses = [c.strip() for s in sentences for c in _COMMAS.split(s) if c.strip()]
+    asking = [c for c in clauses if _has_topic(c, english) and asks_something(c)]
+    return asking if len(asking) >= 2 and len(asking) == len([c for c in clauses if _has_topic(c, english)]) else []
 
 
 def _shared_question(question: str, english: bool) -> list[str]:
-    """Topics of "A，和B，分别…" with the shared question appended to each."""
-    sentence = max(_SENTENCES.split(question), key=lambda s: len(topic_words(s, english)))
-    pieces = [p.strip() for p in _COMMAS.split(sentence) if p.strip()]
-    topics, asks = [], []
+    """Topics of "A，和B，分别…" / "A跟B分别…" with the shared question appended to each."""
+    cue = _SEVERAL.search(question)
+    assert cue is not None
+    head, ask = question[: cue.start()], question[cue.start() :]
+    # "A和B，这两件事分别…": a trailing clause without topic words belongs to the question
+    pieces = [p.strip() for p in _COMMAS.split(head) if p.strip()]
+    while pieces and not _has_topic(pieces[-1], english):
+        ask = pieces.pop() + "，" + ask
+    topics: list[str] = []
     for piece in pieces:
-        if not _has_topic(piece, english) or (_SEVERAL.search(piece) and len(topic_words(piece, english)) <= 1):
-            asks.append(piece)
-            continue
         sides = [s.strip() for s in _JOINERS.split(piece) if s.strip()]
         if len(sides) > 1 and all(_has_topic(s, english) for s in sides):
             topics.extend(sides)
-        else:
+        elif _has_topic(piece, english):
             topics.append(piece)
-    ask = "，".join(asks) or "分别是什么"
-    rest = [s.strip() for s in _SENTENCES.split(question) if s.strip() and s.strip() != sentence.strip()]
-    return [f"{t}，{ask}" for t in topics] + [r for r in rest if _has_topic(r, english)]
+    ask = _SENTENCES.split(ask)[0].strip("，, ") or "分别是什么"
+    rest = [s.strip() for s in _SENTENCES.split(question[cue.start() :])[1:] if _has_topic(s, english)]
+    return [f"{t}，{ask}" for t in topics] + rest

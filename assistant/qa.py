@@ -49,6 +49,8 @@ LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
 LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
+NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
+SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
 
 
 def _concepts(query: str) -> list[str]:
@@ -223,15 +225,17 @@ class Assistant:
             return self._refuse(intent, decision, [])
         unit = intent.units[0]
         info = self.registry.get(unit)
-        mine = [t for t in self.document.tasks if unit in t.units]
+        scope = [t for t in self.document.tasks if not intent.within or t.n in intent.within]
+        mine = [t for t in scope if unit in t.units]
         lead = [t for t in mine if t.lead_unit == unit]
         co = [t for t in mine if t.lead_unit != unit]
         collective: dict[str, list[Task]] = {}
         if info is not None and info.kind == "district" and intent.role != "lead":
             for group in self.registry.collectives_for(unit):
-                collective[group] = [t for t in self.document.tasks if group in t.units and t not in mine]
+                collective[group] = [t for t in scope if group in t.units and t not in mine]
         alias = next((m.alias for m in self.registry.resolve(intent.question) if m.unit == unit), "")
-        answer = self.composer.unit_tasks(intent.question, unit, lead, co, collective, intent.role, intent.english, alias)
+        answer = self.composer.unit_tasks(intent.question, unit, lead, co, collective, intent.role, intent.english, alias,
+                                          within=len(intent.within))
         return self._with_decision(answer, decision)
 
     def _deadline(self, intent: Intent) -> Answer:
@@ -269,7 +273,8 @@ class Assistant:
         for part in parts:
             sub = self.understand(part)
             sub = replace(sub, asks_who=sub.asks_who or intent.asks_who, asks_lead=sub.asks_lead or intent.asks_lead,
-                          asks_target=sub.asks_target or intent.asks_target, english=intent.english)
+                          asks_target=sub.asks_target or intent.asks_target, english=intent.english,
+                          notes={"single": True})  # one topic: its best task (and a near-tie)
             answers.append((part, self._route(sub)))
         if all(a.refused for _, a in answers):
             return answers[0][1]
@@ -297,7 +302,12 @@ class Assistant:
         if not hits:
             reason = "The plan does not cover this." if intent.english else "《任务分工方案》没有涉及这个问题。"
             return self.composer.refusal(intent.question, reason, [], intent.english)
-        chosen = self._select_many(intent, hits) if intent.asks_list and not intent.asks_who else self._select(hits)
+        if intent.within:
+            chosen = self._narrow(hits)
+        elif intent.asks_list and not intent.asks_who:
+            chosen = self._select_many(intent, hits)
+        else:
+            chosen = self._select(hits)[: SEVERAL_MAX if intent.notes.get("single") else None]
         if intent.asks_target and not intent.asks_list:
             pairs = [(t, targets_of(t)) for t in chosen]
             if any(ts for _, ts in pairs):
@@ -348,6 +358,16 @@ class Assistant:
         if decision is None:
             return answer
         return replace(answer, extra={**answer.extra, "evidence": decision.to_dict()})
+
+    @staticmethod
+    def _narrow(hits: list[Hit]) -> list[Task]:
+        """其中跟X有关的: every item of the previous list that BM25 finds X in nearly as strongly as the best
+        (at most NARROW_MAX), or the best-ranked item when BM25 finds X in none."""
+        scored = [h for h in hits if h.bm25_score]
+        if not scored:
+            return [hits[0].task]
+        best = max(h.bm25_score or 0.0 for h in scored)
+        return [h.task for h in scored if (h.bm25_score or 0.0) >= NARROW_RATIO * best][:NARROW_MAX]
 
     @staticmethod
     def _select(hits: list[Hit]) -> list[Task]:

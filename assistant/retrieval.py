@@ -33,6 +33,7 @@ from .glossary import Glossary
 from .index import Progress, TaskIndex, open_index
 from .lexical import LexicalIndex
 from .settings import Settings
+from .text import fold
 from .units import Registry
 from .views import Passage, load_views, passages, views_path
 
@@ -71,15 +72,16 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
-def load_expander() -> Callable[[str], list[str]]:
-    """Query expansion: the document's phrases for topic shorthand (glossary) and canonical names for
-    unit abbreviations (registry), appended to the query for both retrievers."""
+def load_expander(document: Document) -> Callable[[str], list[str]]:
+    """Query expansion: the document's phrases for topic shorthand (glossary; not for words the document
+    itself uses) and canonical names for unit abbreviations (registry), appended for both retrievers."""
     glossary = Glossary.load()
     registry = Registry.load()
+    known = fold("\n".join(t.text for t in document.tasks))
 
     def expand(text: str) -> list[str]:
         out: list[str] = []
-        for x in [*glossary.expand(text), *registry.units_in(text)]:
+        for x in [*glossary.expand(text, known), *registry.units_in(text)]:
             if x and x not in out and x not in text:
                 out.append(x)
         return out
@@ -125,7 +127,7 @@ class SearchEngine:
         items = passages(document, load_views(views_path(settings.corpus), document))
         index = open_index(settings, document, embedder, progress=progress, rebuild=rebuild, items=items)
         lexical = LexicalIndex.from_document(document, [p.text for p in items], index.owner.tolist())
-        return cls(document, embedder, index, lexical, load_expander() if expand else None)
+        return cls(document, embedder, index, lexical, load_expander(document) if expand else None)
 
     # -- the two retrievers --------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ _LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|打头|\ble
 _CO = re.compile(r"参与|配合|协同|协助|参加|co-?responsible|support(?:ing)?\b|involved", re.I)
 _LIST = re.compile(
     r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|清单|有哪些|"
-    r"多少项|几项|几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
+    r"多少项|(?<!第)几项|(?<!第)几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
     r"摊上|分到|沾边|梳理|列出|列一下|一条不落|有没有任务|\btasks?\b|what (?:does|do|is|are)",
     re.I,
 )
@@ -48,6 +48,7 @@ _TARGET = re.compile(
     re.I,
 )
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
+_ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
 _YESNO = re.compile(r"吗|是否|是不是|有没有|在不在|算不算|对不对|是么|\b(?:is|are|does|do|did|was)\b.*\?$", re.I)
 _DEADLINE_Q = re.compile(r"(?:到|在|截至|截止到?|by\s*(?:the\s*end\s*of\s*)?)?\s*(20\d\d)\s*(?:年底|年末|年前|年|\b)", re.I)
 
@@ -134,8 +135,15 @@ class Intent:
     notes: dict[str, object] = field(default_factory=dict, compare=False)
 
 
+_NOT_LEAD = re.compile(
+    r"(?:不是|非|不算|不含|除了|除去|排除)[它其该]?\s*牵头|牵头的?(?:不用|不要|除外|不算|不列)|not (?:the )?lead", re.I
+)
+
+
 def _role(q: str) -> str:
-    """lead (牵头哪些), co (参与哪些) or any (both named, or neither: 牵头和配合的都算)."""
+    """lead (牵头哪些), co (参与哪些, 不是它牵头的) or any (both named, or neither: 牵头和配合的都算)."""
+    if _NOT_LEAD.search(q):
+        return "co"
     lead, co = bool(_LEAD.search(q)), bool(_CO.search(q)) and not _WHO.search(q)
     return "lead" if lead and not co else ("co" if co and not lead else "any")
 
@@ -243,10 +251,15 @@ class Vocabulary:
     def __init__(self, document: Document, aliases: list[str] | None = None, english: list[str] | None = None,
                  views: list[str] | None = None) -> None:
         self.aliases = list(aliases or [])  # unit names staff use; part of the vocabulary, and typo-repairable
+        self.plan_text = fold("\n".join(t.text for t in document.tasks))  # the task texts alone
         texts = [t.text for t in document.tasks] + [s.title for s in document.sections]
         texts += [p.title for p in document.parts] + list(document.units()) + self.aliases + list(views or [])
         self.text = fold("\n".join(texts))
         self.english_words = {w for phrase in english or [] for w in re.findall(r"[a-z][a-z\-]+", phrase.lower())}
+        # English topic words: those of the English views (the names of units are not topics)
+        self.english_topics = {w for v in views or [] if is_english(v) for w in re.findall(r"[a-z][a-z\-]+", v.lower())
+                               if w not in _EN_STOP and len(w) > 2}
+        self.english_words |= self.english_topics
 
     @cached_property
     def _wildcards(self) -> dict[str, str]:
@@ -376,7 +389,7 @@ def understand(
     for m in sorted(mentions, key=lambda m: -m.start):
         residue = residue[: m.start] + " " + residue[m.end :]
 
-    expansions = list(glossary.expand(q)) if glossary is not None else []  # type: ignore[attr-defined]
+    expansions = list(glossary.expand(q, vocabulary.plan_text)) if glossary is not None else []  # type: ignore[attr-defined]
     fixes: list[tuple[str, str]] = []
     if english:  # English words cannot be checked against the Chinese text: they must map via the glossary
         words = _topic_words(_glossary_residue(residue, glossary), True)
@@ -423,7 +436,8 @@ def understand(
     if year and not topic_words and not units:
         return Intent(route="deadline", year=year, **base)  # type: ignore[arg-type]
     # A unit's task list, unless the question also names a topic of the plan (人社局在技能培训方面有哪些任务).
-    real_topic = [w for w in topic_words if english or (len(w) >= 3 and vocabulary.contains(w))]
+    real_topic = [w for w in topic_words
+                  if (english and w in vocabulary.english_topics) or (len(w) >= 3 and vocabulary.contains(w))]
     list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
     if units and (not topic_words or (list_only and not real_topic)):
         return Intent(route="unit", **base)  # type: ignore[arg-type]
@@ -488,8 +502,14 @@ _EN_STOP = frozenset(
     does do did responsible lead leads leading task tasks item number plan shanghai city municipal
     government this that it its and or with about under list all any please tell me show units unit
     department departments agency agencies body bodies goal goals target targets deadline section
-    part there their they them has have will should must""".split()
+    part there their they them has have will should must involve involves involved involving concern concerns
+    related relate named mention mentions mentioned name""".split()
 )
+
+
+def asks_something(text: str) -> bool:
+    """The text asks a question of its own: who, how many, when, which task, what."""
+    return bool(_WHO.search(text) or _TARGET.search(text) or _LEAD.search(text) or _ASKS.search(text))
 
 
 def topic_words(text: str, english: bool = False) -> list[str]:

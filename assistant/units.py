@@ -29,6 +29,8 @@ from .errors import RegistryError
 from .text import fold
 
 KINDS = ("municipal", "district", "zone", "central", "collective")
+# Suffixes that turn a bureau's name into its line of work (人社那边, 环保系统, 规土部门).
+_LINE_OF_WORK = ("那边", "这边", "系统", "部门", "条线", "口子", "方面")
 COVERS = ("district", "municipal")
 _UNIT_KEYS = {"name", "kind", "english", "aliases", "english_aliases", "covers"}
 _REQUIRED = ("name", "kind", "english", "aliases")
@@ -166,6 +168,7 @@ class Registry:
                     where = "重复登记" if other is unit else f"已属于“{other.name}”"
                     raise RegistryError(f"{source}：单位“{unit.name}”的别名“{alias}”{where}")
                 self._by_key[key] = unit
+        derived = self._derived_aliases()
         for phrase in self.not_units:
             if not phrase.strip():
                 raise RegistryError(f"{source}：not_units 中有空字符串")
@@ -175,8 +178,27 @@ class Registry:
         for unit in self.units:
             for alias in (unit.name, unit.english, *unit.aliases, *unit.english_aliases):
                 phrases[alias] = unit
+        for phrase, unit in derived.items():
+            phrases.setdefault(phrase, unit)
         phrases.update(dict.fromkeys(self.not_units))
         self._matcher: PhraseMatcher[Unit] = PhraseMatcher(phrases)
+
+    def _derived_aliases(self) -> dict[str, Unit]:
+        """How staff point at a bureau's whole line of work: 人社局 -> 人社那边, 人社系统, 人社部门, 人社条线.
+
+        Derived from every Chinese name ending in 局/委/办 whose stem has at least two characters; a derived
+        phrase that is already some unit's name or alias is left to that unit."""
+        out: dict[str, Unit] = {}
+        for unit in self.units:
+            for alias in (unit.name, *unit.aliases):
+                if len(alias) < 3 or alias[-1] not in "局委办" or not all("\u4e00" <= c <= "\u9fff" for c in alias):
+                    continue
+                for stem in {alias[:-1], alias}:
+                    for suffix in _LINE_OF_WORK:
+                        phrase = stem + suffix
+                        if len(stem) >= 2 and _key(phrase) not in self._by_key:
+                            out.setdefault(phrase, unit)
+        return out
 
     @classmethod
     def load(cls, path: Path | None = None) -> Registry:
