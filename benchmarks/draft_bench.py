@@ -4,8 +4,9 @@
 
 The draft is made of real report paragraphs: the labelled training and dev drafts (district and bureau
 reports with their own places, counts and off-plan clauses), none repeated within 10,000 characters.
-Uses the default embedder and a fresh temporary index folder. Prints figures and asserts nothing; the machine's load average is printed too, since
-other processes on a small machine change the embedding time a lot.
+Uses the default embedder and a fresh temporary index folder. Prints figures and asserts nothing; the
+machine's load average is printed too, since other processes on a small machine change the embedding
+time a lot.
 """
 
 from __future__ import annotations
