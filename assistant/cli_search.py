@@ -30,7 +30,7 @@ def cmd_index(settings: Settings, rebuild: bool) -> int:
         manifest = engine.index.manifest
         where = settings.chroma_url or str(settings.index_dir)
         _progress(
-            f"索引可用（{where}）：{manifest.count} 条任务，嵌入模型 {manifest.embedder_id}，"
+            f"索引可用（{where}）：{len(document.tasks)} 项任务（{manifest.count} 条索引文本），嵌入模型 {manifest.embedder_id}，"
             f"用时 {time.perf_counter() - start:.1f} 秒"
         )
         return 0

@@ -30,14 +30,17 @@ class Conversation:
         self.history.append((answer.question, answer))
         if intent is None or answer.kind == "invalid":
             return
+        listing = self._context.listing
         if answer.refused:
-            self._context = Context(self._context.tasks, self._context.units, intent)
+            self._context = Context(self._context.tasks, self._context.units, intent, listing)
             return
         tasks = tuple(c.task for c in answer.citations)
+        if len(tasks) > 1:
+            listing = tasks
         if intent.route == "unit" and intent.units:
             units: tuple[str, ...] = intent.units
         elif answer.citations:
             units = answer.citations[0].units
         else:
             units = self._context.units
-        self._context = Context(tasks or self._context.tasks, units, intent)
+        self._context = Context(tasks or self._context.tasks, units, intent, listing)

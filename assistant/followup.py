@@ -52,12 +52,14 @@ def resolve(intent: Intent, context: Context, document: Document) -> Intent:
     q = intent.question
     short = len(fold(q)) <= SHORT
     listed = len(context.tasks) > 1
-    # 1. an ordinal into the previous list (第三条 after a list is its third item, not task 3)
+    # 1. an ordinal into the last list (第三条 after a list is its third item, not task 3; after "第二个呢"
+    #    a "最后一个呢" still counts in that list)
     ordinal = intent.ordinal
+    items = context.tasks if listed else context.listing
     leaning = short or intent.pronoun or _names_context_unit(intent, context)
     not_a_number = intent.route != "task" or (intent.tasks and abs(ordinal or 0) == intent.tasks[0])
-    if ordinal and listed and leaning and not_a_number and abs(ordinal) <= len(context.tasks):
-        picked = context.tasks[ordinal - 1 if ordinal > 0 else ordinal]
+    if ordinal and len(items) > 1 and leaning and not_a_number and abs(ordinal) <= len(items):
+        picked = items[ordinal - 1 if ordinal > 0 else ordinal]
         return replace(_carry(previous, intent), route="task", tasks=(picked,), units=(), followup="ordinal")
     if intent.route == "task":
         return intent

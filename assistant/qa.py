@@ -43,7 +43,7 @@ _QUANTITY_Q = re.compile(r"多少|几个|几张|几公里|数量|比例|百分�
 # its BM25 score is at least RUNNER_UP_BM25_RATIO of the top's, and dense retrieval ranks it top 3
 # (fitting/fit_runner_up.py: chosen on evals/train and evals/dev, checked on the external set).
 RUNNER_UP_DENSE_GAP = 0.005
-RUNNER_UP_BM25_RATIO = 0.3
+RUNNER_UP_BM25_RATIO = 0.5
 # "Which tasks involve X" lists every hit scoring at least this share of the best BM25 score.
 LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
@@ -221,7 +221,9 @@ class Assistant:
 
     def _unit(self, intent: Intent) -> Answer:
         decision, _ = self._judge(intent, unit_list=True)
-        if decision is not None and decision.refuse:
+        # A unit's list comes from the parsed document, complete: it is refused only when the question asks
+        # for something about the unit that the plan never states (a person, money, a procedure...).
+        if decision is not None and decision.refuse and self.cues.found(intent.question):
             return self._refuse(intent, decision, [])
         unit = intent.units[0]
         info = self.registry.get(unit)
@@ -297,7 +299,10 @@ class Assistant:
                 return self.composer.task_detail(intent.question, [preferred[0].task], intent.english)
             hits = hits[: max(self.settings.top_k, 10)]
         related = [h.task for h in hits[:3]]
-        if decision is not None and decision.refuse:
+        # "那X呢？" asks the previous (answered) question about X: refused only when it asks what the plan never
+        # states (a cue), not for being short.
+        leaning = intent.followup == "new-topic" and not self.cues.found(intent.question)
+        if decision is not None and decision.refuse and not leaning:
             return self._refuse(intent, decision, related)
         if not hits:
             reason = "The plan does not cover this." if intent.english else "《任务分工方案》没有涉及这个问题。"

@@ -38,7 +38,7 @@ _CO = re.compile(r"参与|配合|协同|协助|参加|co-?responsible|support(?:
 _LIST = re.compile(
     r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|清单|有哪些|"
     r"多少项|(?<!第)几项|(?<!第)几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
-    r"摊上|分到|沾边|梳理|列出|列一下|一条不落|有没有任务|\btasks?\b|what (?:does|do|is|are)",
+    r"摊上|摊了|摊到|分到|分了|沾边|梳理|列出|列一下|一条不落|有没有任务|几件|多少件|哪几件|哪些件|\btasks?\b|what (?:does|do|is|are)",
     re.I,
 )
 _TARGET = re.compile(
@@ -358,6 +358,7 @@ class Context:
     tasks: tuple[int, ...] = ()  # tasks the previous answer cited, in order
     units: tuple[str, ...] = ()  # units the previous answer was about (lead first)
     intent: Intent | None = None
+    listing: tuple[int, ...] = ()  # the last list answered (kept while follow-ups pick items from it)
 
 
 def understand(

@@ -117,3 +117,30 @@ def test_cite_json(run):
     data = json.loads(out.stdout)
     assert "〔任务32〕" in data["annotated"]
     assert any(c["tasks"] == [] for c in data["clauses"])
+
+
+def test_batch_prints_one_line_per_input_line_whatever_the_bytes(run, tmp_path):
+    """Invalid UTF-8, a blank line, a NUL escape, a 20,000-character question and bad JSON each get their own
+    output line, and the lines after them are still answered."""
+    raw = b"".join([
+        '{"question": "谁负责海绵城市建设？"}\n'.encode(),
+        b"\xff\xfe\xfa not utf-8\n",
+        b"\n",
+        b'{"question": "a\\u0000b"}\n',
+        json.dumps({"question": "长" * 20_000}).encode() + b"\n",
+        b"{broken\n",
+        '{"question": "第32项"}\n'.encode(),
+    ])
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(raw)
+    out = run("ask", "--batch", str(path))
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    answers = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(answers) == 7
+    assert [c["task"] for c in answers[0]["citations"]] == [32]
+    assert answers[1]["kind"] == "invalid" and "UTF-8" in answers[1]["answer"] and answers[1]["line"] == 2
+    assert answers[2]["kind"] == "invalid" and answers[2]["line"] == 3
+    assert answers[3]["refused"] is True and answers[3]["citations"] == []  # "ab" once the NUL is dropped
+    assert answers[4]["kind"] == "invalid" and "太长" in answers[4]["answer"]
+    assert answers[5]["kind"] == "invalid" and answers[5]["line"] == 6
+    assert [c["task"] for c in answers[6]["citations"]] == [32]

