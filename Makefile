@@ -38,4 +38,4 @@ bench: setup
 	$(PY) benchmarks/run_all.py
 
 lint: setup
-	$(VENV)/bin/ruff check assistant tests app.py benchmarks
+	$(VENV)/bin/ruff check assistant tests app.py benchmarks fitting

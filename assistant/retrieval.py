@@ -153,6 +153,11 @@ class SearchEngine:
                 self._query_cache.popitem(last=False)
         return vector
 
+    def clear_cache(self) -> None:
+        """Forget the cached query vectors (benchmarks time questions as if first asked)."""
+        with self._cache_lock:
+            self._query_cache.clear()
+
     def _dense_scores(self, query: str) -> np.ndarray:
         return self.dense_scores(self.embed_query(query))
 
