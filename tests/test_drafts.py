@@ -120,7 +120,8 @@ def test_to_dict_and_render(assistant):
     result = assistant.cite("推进海绵城市建设，开展禁毒宣传月活动")
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
     assert set(data) == {"clauses", "annotated"}
-    assert [set(c) for c in data["clauses"]] == [{"text", "start", "end", "tasks", "confidence", "citation", "checks", "hint"}] * 2
+    keys = {"text", "start", "end", "tasks", "confidence", "citation", "checks", "hint"}
+    assert [set(c) for c in data["clauses"]] == [keys] * 2
     assert data["clauses"][0]["tasks"] == [32] and data["clauses"][1]["tasks"] == []
     text = result.render()
     assert result.annotated in text
