@@ -1,9 +1,10 @@
 """What an answer is: :class:`Citation` and :class:`Answer`, plain frozen records.
 
 ``Answer.to_dict()`` is the stable JSON contract of ``python -m assistant ask --json``:
-``{"question", "answer", "citations": [{"task", "part", "section", "units", "lead_unit", "text"}],
-"refused"}`` (plus ``"related"``, ``"route"``, ``"paste"`` and, where the refusal decision ran,
-``"evidence"`` fields that consumers may ignore).
+``{"question", "answer", "citations": [{"task", "document", "part", "section", "units", "lead_unit", "text"}],
+"refused"}``: ``task`` is the number in its document, ``document`` that document's short name. Also
+``"related"``, ``"route"``, ``"paste"``, ``"uid"`` and, where the refusal decision ran, ``"evidence"``:
+fields that consumers may ignore.
 """
 
 from __future__ import annotations
@@ -12,52 +13,66 @@ from dataclasses import dataclass, field
 
 from .document import Task
 
-SHORT_TITLE = "《任务分工方案》"
+DEFAULT_SHORT = "任务分工方案"  # the reference plan's short name when no corpus names it
 
 
-def cite_key(n: int) -> str:
-    """The in-text citation form used in every answer: 〔任务32〕."""
-    return f"〔任务{n}〕"
+def cite_key(task: Task | int) -> str:
+    """The in-text citation form used in every answer: 〔任务32〕 in the reference plan, 〔营商环境分工方案·任务5〕
+    in another plan of the corpus (an int is a task of the reference plan)."""
+    if isinstance(task, int):
+        return f"〔任务{task}〕"
+    return f"〔任务{task.label}〕" if task.primary else f"〔{task.cite_as}·任务{task.label}〕"
+
+
+def paste_label(task: Task) -> str:
+    """第32项, or 《营商环境分工方案》第5项 outside the reference plan."""
+    return f"第{task.label}项" if task.primary else f"《{task.cite_as}》第{task.label}项"
 
 
 def paste_citation(task: Task) -> str:
     """Ready-to-paste citation: 《任务分工方案》第32项（责任单位：市住房城乡建设管理委、市水务局）."""
-    return f"{SHORT_TITLE}第{task.n}项（责任单位：{'、'.join(task.units)}）"
+    return f"《{task.cite_as or DEFAULT_SHORT}》第{task.label}项（责任单位：{'、'.join(task.units)}）"
 
 
 @dataclass(frozen=True)
 class Citation:
     """One task an answer rests on."""
 
-    task: int
+    task: int  # the task's number in its document
     part: str
     section: str
     units: tuple[str, ...]
     lead_unit: str
     text: str
     paste: str
+    document: str = DEFAULT_SHORT  # the document's short name
+    uid: int = 0  # the task's id across the corpus (= ``task`` in the reference plan)
 
     @classmethod
     def of(cls, task: Task) -> Citation:
         return cls(
             task=task.n,
-            part=task.part.label,
-            section=task.section.label,
+            part=task.part.label if task.part else "",
+            section=task.section.label if task.section else "",
             units=task.units,
             lead_unit=task.lead_unit,
             text=task.text,
             paste=paste_citation(task),
+            document=task.cite_as or DEFAULT_SHORT,
+            uid=task.uid,
         )
 
     def to_dict(self) -> dict[str, object]:
         return {
             "task": self.task,
+            "document": self.document,
             "part": self.part,
             "section": self.section,
             "units": list(self.units),
             "lead_unit": self.lead_unit,
             "text": self.text,
             "paste": self.paste,
+            "uid": self.uid or self.task,
         }
 
 
@@ -85,7 +100,8 @@ class Answer:
 
     @property
     def task_numbers(self) -> list[int]:
-        return [c.task for c in self.citations]
+        """The cited tasks' corpus ids (in the reference plan: their numbers)."""
+        return [c.uid or c.task for c in self.citations]
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {

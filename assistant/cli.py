@@ -17,6 +17,7 @@ from .settings import Settings, describe
 
 if TYPE_CHECKING:
     from .answer import Answer
+    from .corpus import Corpus
     from .document import Document
     from .qa import Assistant
 
@@ -50,6 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     u = sub.add_parser("units", help="列出责任单位及其任务数；给出名称（可用简称）则解析该单位")
     u.add_argument("name", nargs="?", help="单位名称或简称，如 人社局、浦东")
     u.add_argument("--json", action="store_true")
+
+    d = sub.add_parser("add", help="把一份分工方案加入语料：检查、显示解析结果、更新索引（只计算新增文本的向量）")
+    d.add_argument("file", help="分工方案文件（.txt、.docx 或带文字层的 PDF）")
+    d.add_argument("--short", help="引用时的简称，如 综保区若干意见（默认：取自标题）")
+    d.add_argument("--title", help="完整标题（默认：取自文件）")
+    d.add_argument("--number", help="文号，如 国发〔2019〕3号（默认：取自文件）")
+    d.add_argument("--date", help="成文日期，如 2019-01-25（默认：取自文件）")
+    d.add_argument("--strict", action="store_true", help="有任何解析警告就不加入")
 
     i = sub.add_parser("index", help="建立或检查检索索引（过期时自动重建）")
     i.add_argument("--rebuild", action="store_true", help="无论是否过期都重建")
@@ -121,6 +130,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _show(settings, args.number)
     if args.command == "units":
         return _units(settings, args.name, args.json)
+    if args.command == "add":
+        return _add(settings, args)
     if args.command == "index":
         from .cli_search import cmd_index
 
@@ -152,21 +163,26 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 # --- document commands (no index needed) -----------------------------------------------------
 
 
-def _document(settings: Settings, strict: bool = False) -> Document:
-    from .document import load
+def _document(settings: Settings, strict: bool = False) -> Corpus:
+    from .corpus import load_corpus
 
-    return load(settings.corpus, strict=strict)
+    return load_corpus(settings.corpus, strict=strict)
 
 
 def _tasks(settings: Settings, as_json: bool, strict: bool = False) -> int:
-    document = _document(settings, strict)
-    for warning in document.warnings:
-        print(f"警告：{warning}", file=sys.stderr)
+    corpus = _document(settings, strict)
+    for plan in corpus.documents:
+        for warning in plan.warnings:
+            print(f"警告：《{plan.short}》{warning}", file=sys.stderr)
     if as_json:
-        print(json.dumps([t.to_full_dict() for t in document.tasks], ensure_ascii=False, indent=2))
+        rows = [{**t.to_full_dict(), "document": t.cite_as, "uid": t.uid} for t in corpus.tasks]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    for task in document.tasks:
-        print(f"{task.n:>2}. {task.text}（责任单位：{'、'.join(task.units)}）")
+    for plan in corpus.documents:
+        if len(corpus.documents) > 1:
+            print(f"《{plan.short}》（{plan.doc_number or plan.source}）")
+        for task in plan.tasks:
+            print(f"{task.label:>2}. {task.text}（责任单位：{'、'.join(task.units)}）")
     return 0
 
 
@@ -178,6 +194,12 @@ def _tasks_file(path: str, as_json: bool, strict: bool) -> int:
     if as_json:
         print(json.dumps(document.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    _print_parse(document)
+    return 0
+
+
+def _print_parse(document: Document) -> None:
+    """A readable summary of one parsed plan: metadata, counts, every task with its units, warnings."""
     issued = document.issued.isoformat() if document.issued else "—"
     print(f"《{document.title or '（无标题）'}》 文号：{document.doc_number or '—'} 发文机关：{document.issuer or '—'} "
           f"成文日期：{issued}")
@@ -200,20 +222,74 @@ def _tasks_file(path: str, as_json: bool, strict: bool) -> int:
         print("\n警告：")
         for warning in document.warnings:
             print(f"  {warning}")
+
+
+def _add(settings: Settings, args: argparse.Namespace) -> int:
+    """``add FILE``: check the plan, show its parse, copy it (with a .meta.toml) into the corpus folder, and
+    bring the index up to date; passages whose vectors are cached are not embedded again."""
+    import shutil
+    from datetime import date
+    from pathlib import Path
+
+    from .corpus import corpus_files, meta_path
+    from .document import load
+    from .retrieval import SearchEngine
+
+    source = Path(args.file)
+    document = load(source, strict=args.strict)
+    _print_parse(document)
+    folders = [Path(p) for p in str(settings.corpus).split(":") if p and Path(p).is_dir()]
+    if not folders:
+        raise AssistantError(f"语料设置 {settings.corpus} 中没有文件夹，无法加入文件；请把 POLICYQA_CORPUS 设为一个文件夹")
+    target = folders[0] / source.name
+    if target.resolve() == source.resolve():
+        print(f"\n{source} 已在语料中。")
+    elif target.exists():
+        if target.read_bytes() != source.read_bytes():
+            raise AssistantError(f"语料中已有同名但内容不同的文件：{target}（请改名后再加入）")
+        print(f"\n语料中已有相同的文件：{target}")
+    else:
+        shutil.copyfile(source, target)
+        print(f"\n已加入语料：{target}")
+    views = source.with_name(source.stem + ".views.toml")
+    if views.exists() and not target.with_name(views.name).exists():
+        shutil.copyfile(views, target.with_name(views.name))
+    sidecar = meta_path(target)
+    if args.date:
+        try:
+            date.fromisoformat(args.date)
+        except ValueError:
+            raise AssistantError(f"--date 应写成 2019-01-25：{args.date}") from None
+    lines = ["# How to cite this plan (assistant/corpus.py); written by `python -m assistant add`."]
+    for key, value in (("short", args.short), ("title", args.title), ("number", args.number)):
+        if value:
+            lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    if args.date:
+        lines.append(f"date = {args.date}")
+    if len(lines) > 1 or not sidecar.exists():
+        sidecar.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    corpus = _document(settings)
+    plan = next(p for p in corpus.documents if Path(p.source).resolve() == target.resolve())
+    print(f"引用简称：《{plan.short}》；语料共 {len(corpus.documents)} 份文件、{len(corpus.tasks)} 项任务"
+          f"（{', '.join(str(f.name) for f in corpus_files(settings.corpus))}）")
+    engine = SearchEngine.open(settings, corpus, progress=_progress)
+    print(f"索引已更新：{len(engine.passages)} 条索引文本。")
     return 0
 
 
 def _show(settings: Settings, number: str) -> int:
     from .understanding import find_task_numbers
 
-    document = _document(settings)
-    numbers = [int(number)] if number.strip().isdigit() else find_task_numbers(number)
+    corpus = _document(settings)
+    plan = corpus.named_in(number) or corpus.primary
+    text = corpus.without_names(number)
+    numbers = [int(text)] if text.strip().isdigit() else find_task_numbers(text)
     if not numbers:
-        raise AssistantError(f"无法识别任务编号：{number}（应为 1–{len(document.tasks)}）")
-    task = document.task(numbers[0])
+        raise AssistantError(f"无法识别任务编号：{number}（应为 1–{len(plan.tasks)}）")
+    task = corpus.numbered(numbers[0], plan)
     if task is None:
-        raise AssistantError(f"没有第{numbers[0]}项任务：文件共 {len(document.tasks)} 项（第1至{len(document.tasks)}项）")
-    print(f"第{task.n}项")
+        raise AssistantError(f"《{plan.short}》没有第{numbers[0]}项任务：共 {len(plan.tasks)} 项（第1至{len(plan.tasks)}项）")
+    print(f"《{plan.short}》第{task.label}项")
     print(f"部分：{task.part.label if task.part else '—'}")
     print(f"章节：{task.section.label if task.section else '—'}")
     print(f"内容：{task.text}")
@@ -229,8 +305,7 @@ def _units(settings: Settings, name: str | None, as_json: bool) -> int:
     from .units import Registry
 
     document = _document(settings)
-    registry = Registry.load()
-    registry.check_against(document.units())
+    registry = Registry.load().with_units(document.units())
     names = document.units()
     if name:
         unit = registry.get(name)
@@ -245,8 +320,8 @@ def _units(settings: Settings, name: str | None, as_json: bool) -> int:
             "name": unit_name,
             "english": info.english if info else None,
             "aliases": list(info.aliases) if info else [],
-            "tasks": [t.n for t in tasks],
-            "lead": [t.n for t in tasks if t.lead_unit == unit_name],
+            "tasks": [t.uid for t in tasks],  # ids: the number in the reference plan, 1000*k + n in the k-th other
+            "lead": [t.uid for t in tasks if t.lead_unit == unit_name],
             "collectives": registry.collectives_for(unit_name),
         })
     if as_json:

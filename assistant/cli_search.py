@@ -9,7 +9,7 @@ import json
 import sys
 import time
 
-from .document import load
+from .corpus import load_corpus
 from .errors import AssistantError
 from .settings import Settings
 
@@ -24,7 +24,7 @@ def cmd_index(settings: Settings, rebuild: bool) -> int:
 
     try:
         start = time.perf_counter()
-        document = load(settings.corpus)
+        document = load_corpus(settings.corpus)
         _progress(f"已读取文档：{document.doc_number}，{len(document.tasks)} 项任务")
         engine = SearchEngine.open(settings, document, progress=_progress, rebuild=rebuild)
         manifest = engine.index.manifest
@@ -46,7 +46,7 @@ def cmd_search(settings: Settings, query: str, k: int, as_json: bool) -> int:
     try:
         if k < 1:
             raise AssistantError("-k 须为正整数")
-        document = load(settings.corpus)
+        document = load_corpus(settings.corpus)
         engine = SearchEngine.open(settings, document, progress=_progress)
         hits = engine.search(query, k)
     except AssistantError as exc:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .answer import Answer, Citation, cite_key
-from .document import Document, Task
+from .answer import Answer, Citation, cite_key, paste_label
+from .corpus import Plans
+from .document import Task
 from .facts import Target, targets_of
 
 MAX_PASTE_LINES = 10  # longer lists keep their citations in Answer.citations only
@@ -19,7 +20,7 @@ MAX_PASTE_LINES = 10  # longer lists keep their citations in Answer.citations on
 class Composer:
     """Builds :class:`Answer` objects; ``english_name(unit)`` glosses units in English answers."""
 
-    def __init__(self, document: Document, english_name: object | None = None) -> None:
+    def __init__(self, document: Plans, english_name: object | None = None) -> None:
         self.document = document
         self._english_name = english_name
 
@@ -37,13 +38,27 @@ class Composer:
             names.append(label)
         return "、".join(names)
 
+    def name(self, tasks: Sequence[Task]) -> str:
+        """《任务分工方案》: the plan these tasks come from; several plans are named one after another; with no
+        task, the reference plan (or "各文件" when the corpus holds several)."""
+        names = list(dict.fromkeys(t.cite_as for t in tasks if t.cite_as))
+        if not names:
+            plans = getattr(self.document, "documents", ())
+            if len(plans) > 1:
+                return "各文件"
+            names = [getattr(self.document, "short", "") or (plans[0].short if plans else "") or "任务分工方案"]
+        return "".join(f"《{n}》" for n in names)
+
     def _gloss(self, unit: str) -> str:
         if self._english_name is None:
             return ""
         return self._english_name(unit) or ""  # type: ignore[operator]
 
     def where(self, task: Task) -> str:
-        return f"{task.part.label} › {task.section.label}"
+        """Where the task sits: its part and section, and its document when it is not the reference plan."""
+        places = [f"《{task.cite_as}》"] if not task.primary else []
+        places += [h.label for h in (task.part, task.section) if h is not None]
+        return " › ".join(places)
 
     def paste_block(self, tasks: Sequence[Task], english: bool = False) -> str:
         if not tasks or len(tasks) > MAX_PASTE_LINES:
@@ -79,11 +94,11 @@ class Composer:
         blocks = []
         for t in tasks:
             if english:
-                head = f"**Task {t.n}** {cite_key(t.n)} — {self.where(t)}"
+                head = f"**Task {t.label}** {cite_key(t)} — {self.where(t)}"
                 lead = f"Lead unit: **{t.lead_unit}**" + (f" ({self._gloss(t.lead_unit)})" if self._gloss(t.lead_unit) else "")
                 units = f"Responsible units: {self.units_line(t, english=True)}"
             else:
-                head = f"**第{t.n}项** {cite_key(t.n)}（{self.where(t)}）"
+                head = f"**第{t.label}项** {cite_key(t)}（{self.where(t)}）"
                 lead = f"牵头单位：**{t.lead_unit}**"
                 units = f"责任单位：{self.units_line(t)}"
             quote = f"> {t.text}"
@@ -101,17 +116,18 @@ class Composer:
         for t in tasks:
             if english:
                 who = f"lead unit **{t.lead_unit}**" if lead_only else f"{self.units_line(t, english=True)}"
-                lines.append(f"- {cite_key(t.n)} Task {t.n}: {who}\n  > {t.text}")
+                lines.append(f"- {cite_key(t)} Task {t.label}: {who}\n  > {t.text}")
             elif lead_only:
                 others = "、".join(t.units[1:])
                 rest = f"；会同{others}" if others else ""
-                lines.append(f"- {cite_key(t.n)} 由 **{t.lead_unit}** 牵头{rest}。\n  > {t.text}")
+                lines.append(f"- {cite_key(t)} 由 **{t.lead_unit}** 牵头{rest}。\n  > {t.text}")
             else:
-                lines.append(f"- {cite_key(t.n)} 责任单位：{self.units_line(t)}\n  > {t.text}")
+                lines.append(f"- {cite_key(t)} 责任单位：{self.units_line(t)}\n  > {t.text}")
         if english:
             intro = "According to the plan, this is assigned as follows:" if len(tasks) > 1 else "According to the plan:"
         else:
-            intro = f"根据《任务分工方案》，涉及 {len(tasks)} 项任务：" if len(tasks) > 1 else "根据《任务分工方案》："
+            intro = (f"根据{self.name(tasks)}，涉及 {len(tasks)} 项任务：" if len(tasks) > 1
+                     else f"根据{self.name(tasks)}：")
         return self._answer(question, intro + "\n\n" + "\n".join(lines), tasks, "who", english)
 
     def targets(self, question: str, pairs: Sequence[tuple[Task, list[Target]]], english: bool, route: str,
@@ -125,9 +141,9 @@ class Composer:
                 phrases = "No figure or deadline is stated for this task." if english else "该项没有写明具体数字或期限。"
             units = self.units_line(task, english=english)
             label = "Responsible" if english else "责任单位"
-            lines.append(f"- {cite_key(task.n)} {phrases}\n  > {task.text}\n  {label}：{units}")
+            lines.append(f"- {cite_key(task)} {phrases}\n  > {task.text}\n  {label}：{units}")
         if not heading:
-            heading = "The plan sets these targets:" if english else "《任务分工方案》中的相关目标："
+            heading = "The plan sets these targets:" if english else f"{self.name([t for t, _ in pairs])}中的相关目标："
         return self._answer(question, heading + "\n\n" + "\n".join(lines), [t for t, _ in pairs], route, english)
 
     def task_list(self, question: str, heading: str, tasks: Sequence[Task], english: bool, route: str,
@@ -135,7 +151,7 @@ class Composer:
         lines = []
         for t in tasks:
             units = f"（{'、'.join(t.units)}）" if show_units else ""
-            lines.append(f"- {cite_key(t.n)} {self.brief(t)}{units}")
+            lines.append(f"- {cite_key(t)} {self.brief(t)}{units}")
         return self._answer(question, heading + "\n\n" + "\n".join(lines), tasks, route, english)
 
     def unit_tasks(self, question: str, unit: str, lead: Sequence[Task], co: Sequence[Task],
@@ -148,7 +164,7 @@ class Composer:
         """
         name = f"**{unit}**" + (f"（{alias}）" if alias and alias != unit else "")
         gloss = self._gloss(unit) if english else ""
-        lead_set = {t.n for t in lead}
+        lead_set = {t.uid for t in lead}
         total = len(lead) + len(co)
         if english:
             where = f"Of the {within} tasks listed before, " if within else ""
@@ -156,9 +172,10 @@ class Composer:
                      f"lead in {len(lead)}, co-responsible in {len(co)}.")
         else:
             where = f"在上面列出的 {within} 项任务中，" if within else ""
-            whole = (f"{where}{name}" + ("" if within else "在《任务分工方案》中") +
+            plans = self.name([*lead, *co]) if (lead or co) else self.name([])
+            whole = (f"{where}{name}" + ("" if within else f"在{plans}中") +
                      f"共涉及 **{total}** 项任务，其中牵头 {len(lead)} 项、参与 {len(co)} 项。")
-        asked = {"lead": list(lead), "co": list(co)}.get(role, sorted([*lead, *co], key=lambda t: t.n))
+        asked = {"lead": list(lead), "co": list(co)}.get(role, sorted([*lead, *co], key=lambda t: t.uid))
         if role == "lead":
             title = f"Tasks it leads ({len(lead)}):" if english else f"牵头的 {len(lead)} 项："
             if not lead:
@@ -172,22 +189,28 @@ class Composer:
         marker = " (lead)" if english else "（牵头）"
         parts = [f"{whole}\n\n{title}"] if asked or role == "lead" else [whole]
         if asked:
-            parts[0] += "\n" + "\n".join(
-                f"- {cite_key(t.n)} {self.brief(t)}{marker if t.n in lead_set and role != 'lead' else ''}" for t in asked
-            )
+            several = len({t.doc for t in asked}) > 1  # grouped by plan when the corpus has several
+            lines: list[str] = []
+            previous = None
+            for t in asked:
+                if several and t.doc != previous:
+                    lines.append(f"{self.name([t])}：")
+                previous = t.doc
+                lines.append(f"- {cite_key(t)} {self.brief(t)}{marker if t.uid in lead_set and role != 'lead' else ''}")
+            parts[0] += "\n" + "\n".join(lines)
         shown: list[Task] = list(asked)
         for group, tasks in collective.items():
             if tasks:
                 heading = f"Assigned to {group} ({len(tasks)})" if english else f"由“{group}”共同承担（{len(tasks)}项）"
-                parts.append(f"**{heading}**\n" + "\n".join(f"- {cite_key(t.n)} {self.brief(t)}" for t in tasks))
+                parts.append(f"**{heading}**\n" + "\n".join(f"- {cite_key(t)} {self.brief(t)}" for t in tasks))
                 shown.extend(tasks)
         if total == 0 and not any(collective.values()):
             parts = [f"{name} is not named as a responsible unit in the plan." if english
-                     else f"{name}未在《任务分工方案》中被单独列为责任单位。"]
+                     else f"{name}未在{self.name([])}中被单独列为责任单位。"]
         elif total == 0:
             groups = "”“".join(g for g, ts in collective.items() if ts)
             parts[0] = (f"{name} is not named individually; as one of “{groups}” it shares these tasks:" if english
-                        else f"{name}未在《任务分工方案》中被单独列为责任单位，但作为“{groups}”之一，共同承担以下任务：")
+                        else f"{name}未在{self.name([])}中被单独列为责任单位，但作为“{groups}”之一，共同承担以下任务：")
         return self._answer(question, "\n\n".join(parts), shown, "unit", english)
 
     def check(self, question: str, tasks: Sequence[Task], units: Sequence[str], collectives: dict[str, list[str]],
@@ -200,32 +223,32 @@ class Composer:
                 if lead:
                     yes = t.lead_unit == unit
                     if english:
-                        why = (f"{unit} leads task {t.n}." if yes else
-                               f"Task {t.n} is led by {t.lead_unit}" + (f"; {unit} is co-responsible." if unit in t.units
+                        why = (f"{unit} leads task {t.label}." if yes else
+                               f"Task {t.label} is led by {t.lead_unit}" + (f"; {unit} is co-responsible." if unit in t.units
                                                                           else f"; {unit} is not among its units."))
                     else:
-                        why = (f"第{t.n}项由**{unit}**牵头。" if yes else
-                               f"第{t.n}项的牵头单位是**{t.lead_unit}**" + ("，" + unit + "是参与单位。" if unit in t.units
+                        why = (f"第{t.label}项由**{unit}**牵头。" if yes else
+                               f"第{t.label}项的牵头单位是**{t.lead_unit}**" + ("，" + unit + "是参与单位。" if unit in t.units
                                                                           else f"，{unit}不在其责任单位之列。"))
                 else:
                     yes = unit in t.units or bool(groups)
                     if english:
-                        why = (f"{unit} is among the units of task {t.n}" + (f" (as one of {groups[0]})." if groups and
+                        why = (f"{unit} is among the units of task {t.label}" + (f" (as one of {groups[0]})." if groups and
                                                                             unit not in t.units else ".")
-                               if yes else f"{unit} is not among the units of task {t.n}.")
+                               if yes else f"{unit} is not among the units of task {t.label}.")
                     elif unit in t.units:
-                        why = f"**{unit}**是第{t.n}项的责任单位" + ("（牵头）。" if t.lead_unit == unit else "。")
+                        why = f"**{unit}**是第{t.label}项的责任单位" + ("（牵头）。" if t.lead_unit == unit else "。")
                     elif groups:
-                        why = f"第{t.n}项的责任单位包括“{groups[0]}”，**{unit}**作为其中之一参与。"
+                        why = f"第{t.label}项的责任单位包括“{groups[0]}”，**{unit}**作为其中之一参与。"
                     else:
-                        why = f"第{t.n}项的责任单位中没有{unit}。"
+                        why = f"第{t.label}项的责任单位中没有{unit}。"
                 verdicts.append((yes, why))
         yes_all = all(v for v, _ in verdicts)
         head = ("Yes. " if yes_all else "No. ") if english else ("是。" if yes_all else "否。")
         lines = [head + " ".join(w for _, w in verdicts)]
         for t in tasks:
             label = "Responsible units" if english else "责任单位"
-            lines.append(f"- {cite_key(t.n)} {label}：{self.units_line(t, english=english)}\n  > {t.text}")
+            lines.append(f"- {cite_key(t)} {label}：{self.units_line(t, english=english)}\n  > {t.text}")
         return self._answer(question, "\n\n".join(lines), tasks, "check", english)
 
     def several(self, question: str, answers: Sequence[tuple[str, Answer]], english: bool) -> Answer:
@@ -235,19 +258,19 @@ class Composer:
             body = str(answer.extra.get("body") or answer.answer)
             blocks.append(f"**{i}. {topic}**\n\n{body}")
             for c in answer.citations:
-                task = self.document.task(c.task)
+                task = self.document.task(c.uid or c.task)
                 if task is None or task in tasks:
                     continue
                 tasks.append(task)
                 figures = "；".join(t.phrase for t in targets_of(task)) or "—"
-                rows.append(f"| {topic} | {cite_key(task.n)} | {'、'.join(task.units)} | {figures} |")
+                rows.append(f"| {topic} | {cite_key(task)} | {'、'.join(task.units)} | {figures} |")
             if not answer.citations:
                 none = "not in the plan" if english else "文件未涉及"
                 rows.append(f"| {topic} | — | {none} | — |")
         head = ("| Topic | Task | Responsible units (lead first) | Targets |" if english
                 else "| 事项 | 任务 | 责任单位（牵头在前） | 目标与期限 |")
         table = "\n".join([head, "|---|---|---|---|", *rows])
-        intro = "According to the plan, topic by topic:" if english else "根据《任务分工方案》，分别如下："
+        intro = "According to the plan, topic by topic:" if english else f"根据{self.name(tasks)}，分别如下："
         return self._answer(question, intro + "\n\n" + table + "\n\n" + "\n\n".join(blocks), tasks, "several", english)
 
     def refusal(self, question: str, reason: str, related: Sequence[Task], english: bool) -> Answer:
@@ -256,7 +279,7 @@ class Composer:
             lines.append("")
             lines.append("**Related tasks (for reference, not a source for this answer):**" if english
                          else "**相关任务（仅供参考，并非对该问题的依据）：**")
-            lines += [f"- 第{t.n}项：{self.brief(t)}（责任单位：{'、'.join(t.units)}）" for t in related]
+            lines += [f"- {paste_label(t)}：{self.brief(t)}（责任单位：{'、'.join(t.units)}）" for t in related]
         return Answer(
             question=question,
             answer="\n".join(lines),

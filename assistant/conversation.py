@@ -34,7 +34,7 @@ class Conversation:
         if answer.refused:
             self._context = Context(self._context.tasks, self._context.units, intent, listing)
             return
-        tasks = tuple(c.task for c in answer.citations)
+        tasks = tuple(c.uid or c.task for c in answer.citations)
         if len(tasks) > 1:
             listing = tasks
         if intent.route == "unit" and intent.units:

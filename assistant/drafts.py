@@ -42,7 +42,8 @@ import numpy as np
 
 from .answer import cite_key, paste_citation
 from .clauses import marks, plain, split_clauses
-from .document import Document, Task
+from .corpus import Plans
+from .document import Task
 from .errors import RegistryError
 from .glossary import Glossary
 from .lexical import proper_nouns, tokenize
@@ -111,11 +112,16 @@ class ClauseCitation:
     text: str
     start: int
     end: int
-    tasks: tuple[int, ...]
+    tasks: tuple[int, ...]  # task ids (in the reference plan: their numbers)
     confidence: str  # 高 | 中 | 低 ("" when no task is suggested)
     citation: str  # ready-to-paste citation text(s), "" when none
     checks: tuple[Check, ...] = ()  # the citations the clause already carried, verified
     hint: tuple[int, ...] = ()  # a possibly related task, too uncertain to cite (confidence 低)
+    keys: tuple[str, ...] = ()  # the in-text keys of ``tasks`` (〔任务32〕)
+
+    def __post_init__(self) -> None:
+        if self.tasks and not self.keys:  # ids of the reference plan are its task numbers
+            object.__setattr__(self, "keys", tuple(cite_key(n) for n in self.tasks))
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -151,7 +157,7 @@ class DraftResult:
         for i, clause in enumerate(self.clauses, start=1):
             lines.append(f"{i}. {clause.text}")
             if clause.tasks:
-                keys = "".join(cite_key(n) for n in clause.tasks)
+                keys = "".join(clause.keys)
                 lines.append(f"   → {keys}（可信度：{clause.confidence}）{clause.citation}")
             elif clause.hint:
                 maybe = "、".join(f"第{n}项" for n in clause.hint)
@@ -168,7 +174,7 @@ def annotate(draft: str, clauses: Sequence[ClauseCitation]) -> str:
     out, at = [], 0
     for clause in clauses:
         carried = {c.number for c in clause.checks if c.verdict == "right"}
-        keys = "".join(cite_key(n) for n in clause.tasks if n not in carried)
+        keys = "".join(k for n, k in zip(clause.tasks, clause.keys, strict=False) if n not in carried)
         if keys:
             out.append(draft[at : clause.end])
             out.append(keys)
@@ -248,7 +254,7 @@ class Prepared:
 class DraftCiter:
     """Suggests task citations for the clauses of a draft. Read-only once built: share across threads."""
 
-    def __init__(self, engine: SearchEngine, document: Document, vocabulary: Vocabulary,
+    def __init__(self, engine: SearchEngine, document: Plans, vocabulary: Vocabulary,
                  glossary: Glossary | None = None, registry: Registry | None = None,
                  model: DraftModel | None = None) -> None:
         self.engine = engine
@@ -262,7 +268,7 @@ class DraftCiter:
         for p in engine.passages:
             if p.kind == "view":
                 views.setdefault(p.task, []).append(p.text)
-        self._texts = [fold(t.text + "\n" + "\n".join(views.get(t.n, []))) for t in self._tasks]
+        self._texts = [fold(t.text + "\n" + "\n".join(views.get(t.uid, []))) for t in self._tasks]
         self._plain_texts = [fold(t.text) for t in self._tasks]
         self._found_in: dict[Word, np.ndarray] = {}
         self._phrases: dict[str, bool] = {}
@@ -293,9 +299,11 @@ class DraftCiter:
         for span, decision in zip(spans, decided, strict=True):
             tasks, p, hint = decision or ((), 0.0, ())
             checks = self._checks(span.text, tasks)
-            citation = "；".join(paste_citation(t) for n in tasks if (t := self.document.task(n)) is not None)
+            found = [t for n in tasks if (t := self.document.task(n)) is not None]
+            citation = "；".join(paste_citation(t) for t in found)
             band = model.band(p) if (tasks or hint) else ""
-            clauses.append(ClauseCitation(span.text, span.start, span.end, tasks, band, citation, checks, hint))
+            clauses.append(ClauseCitation(span.text, span.start, span.end, tasks, band, citation, checks, hint,
+                                          tuple(cite_key(t) for t in found)))
         return DraftResult(draft, tuple(clauses), annotate(draft, clauses))
 
     # -- evidence -----------------------------------------------------------------------------------
@@ -362,7 +370,7 @@ class DraftCiter:
                     "dense_margin": float(ordered[0] - ordered[1]),
                     "dense_rank": float(1 + int((dense > dense[i]).sum())),
                 }
-            out.append(Candidate(self._tasks[i].n, values))
+            out.append(Candidate(self._tasks[i].uid, values))
         return out
 
     def _known(self, word: str) -> bool:

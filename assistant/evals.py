@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .document import load
+from .corpus import load_corpus
 from .errors import AssistantError
 from .evalcases import STRUCTURAL, Case, DraftCase, load_cases, load_drafts, validate
 from .settings import PROJECT_ROOT, Settings
@@ -593,7 +593,7 @@ def run(
     """Run the suites whose files exist, print their tables and the gate; 0 when every gated metric passes,
     1 when one fails, 2 when a case file is invalid. ``assistant`` may be injected (tests)."""
     out = out or sys.stdout
-    document = load(settings.corpus)
+    document = load_corpus(settings.corpus)
     present = [s for s in suites if _paths(s.cases) or _paths(s.drafts)]
     for suite in suites:
         if suite not in present:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .document import Document, Task
+from .corpus import Plans
+from .document import Task
 
 _DEADLINE = re.compile(r"到(\d{4})年(底|末|前)?")
 _PERIOD = re.compile(r"五年|每年|“十四五”期间")
@@ -47,23 +48,23 @@ def targets_of(task: Task) -> list[Target]:
         if dated:
             phrase = sentence[dated.start() :]
             deadline = f"{dated.group(1)}年{dated.group(2) or ''}"
-            found.append(Target(task.n, phrase, deadline, int(dated.group(1)), tuple(_QUANTITY.findall(phrase))))
+            found.append(Target(task.uid, phrase, deadline, int(dated.group(1)), tuple(_QUANTITY.findall(phrase))))
             continue
         for clause in sentence.split("，"):
             quantities = tuple(_QUANTITY.findall(clause))
             period = _PERIOD.search(clause) or _PERIOD.search(sentence)
             if quantities:
-                found.append(Target(task.n, clause, period.group(0) if period else None, None, quantities))
+                found.append(Target(task.uid, clause, period.group(0) if period else None, None, quantities))
     return found
 
 
-def extract_targets(document: Document) -> list[Target]:
+def extract_targets(document: Plans) -> list[Target]:
     """All targets of the document: dated ones by year, then the rest by task number."""
     targets = [t for task in document.tasks for t in targets_of(task)]
     return sorted(targets, key=lambda t: (t.year or (9998 if t.deadline else 9999), t.task))
 
 
-def timeline(document: Document) -> dict[str, list[Target]]:
+def timeline(document: Plans) -> dict[str, list[Target]]:
     """Targets grouped by deadline label in time order; undated quantitative targets last."""
     groups: dict[str, list[Target]] = {}
     for target in extract_targets(document):

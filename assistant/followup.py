@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .document import Document
+from .corpus import Plans
 from .text import fold
 from .understanding import Context, Intent
 
@@ -44,7 +44,7 @@ _UNIT_TASKS = re.compile(r"还负责|还管|还牵头|还参与|负责哪些|负
 SHORT = 14  # characters (folded): a follow-up this short leans on the previous turn
 
 
-def resolve(intent: Intent, context: Context, document: Document) -> Intent:
+def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     """The intent to answer, given the previous turn (``intent`` itself when it stands alone)."""
     previous = context.intent
     if previous is None or not (context.tasks or context.units) or intent.route in ("section", "part", "deadline"):

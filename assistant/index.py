@@ -55,7 +55,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .document import Document, Task
+from .corpus import Plans
+from .document import Task
 from .embedding import Embedder
 from .errors import IndexStateError
 from .lexical import task_text
@@ -117,7 +118,7 @@ class Manifest:
         return {k: v for k, v in asdict(self).items() if k not in ("store", "vectors_sha256")}
 
 
-def wanted_manifest(document: Document, embedder: Embedder, items: Sequence[Passage]) -> Manifest:
+def wanted_manifest(document: Plans, embedder: Embedder, items: Sequence[Passage]) -> Manifest:
     return Manifest(document.sha256, embedder.id, int(embedder.dim), SCHEMA_VERSION, len(items), fingerprint(list(items)))
 
 
@@ -221,6 +222,8 @@ def _release(path: Path) -> None:
 def _metadata(task: Task, kind: str) -> dict[str, Any]:
     return {
         "n": task.n,
+        "uid": task.uid,
+        "document": task.doc,
         "kind": kind,
         "part": task.part.label,
         "part_no": task.part.no,
@@ -236,7 +239,7 @@ def _add_batch(store: Any, nodes: list[Any]) -> None:
     store.add(nodes)
 
 
-def _fill(collection: Any, document: Document, items: Sequence[Passage], vectors: np.ndarray) -> None:
+def _fill(collection: Any, document: Plans, items: Sequence[Passage], vectors: np.ndarray) -> None:
     """Write every passage through llama-index's ChromaVectorStore, vectors passed explicitly."""
     from llama_index.core.schema import TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -251,7 +254,7 @@ def _fill(collection: Any, document: Document, items: Sequence[Passage], vectors
         _add_batch(store, nodes[start : start + BATCH])
 
 
-def _task(document: Document, passage: Passage) -> Task:
+def _task(document: Plans, passage: Passage) -> Task:
     task = document.task(passage.task)
     if task is None:  # pragma: no cover - passages come from the document
         raise IndexStateError(f"索引条目 {passage.key} 指向不存在的任务")
@@ -283,7 +286,7 @@ class TaskIndex:
     a question never imports chromadb.
     """
 
-    def __init__(self, manifest: Manifest, collection: Any, document: Document, items: Sequence[Passage],
+    def __init__(self, manifest: Manifest, collection: Any, document: Plans, items: Sequence[Passage],
                  client: Any = None, matrix: np.ndarray | None = None, store: Path | None = None) -> None:
         self.manifest = manifest
         self._collection = collection
@@ -291,7 +294,7 @@ class TaskIndex:
         self._store = store
         self.tasks = document.tasks
         self.passages = tuple(items)
-        position = {t.n: i for i, t in enumerate(document.tasks)}
+        position = {t.uid: i for i, t in enumerate(document.tasks)}
         self.owner = np.array([position[p.task] for p in self.passages], dtype=np.int64)
         if len(self.owner) and (np.any(np.diff(self.owner) < 0) or len(set(self.owner.tolist())) != len(self.tasks)):
             raise IndexStateError("索引条目应按任务顺序排列，且每项任务至少一条")
@@ -325,7 +328,7 @@ class TaskIndex:
         return np.ascontiguousarray(embeddings[[position[w] for w in wanted]])
 
     def query_chroma(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top ``k`` (task number, cosine of its best passage) straight from Chroma's HNSW index."""
+        """Top ``k`` (task id, cosine of its best passage) straight from Chroma's HNSW index."""
         result = self.collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=min(len(self.passages), max(k * 20, 50)),
@@ -333,14 +336,14 @@ class TaskIndex:
         )
         best: dict[int, float] = {}
         for meta, d in zip(result["metadatas"][0], result["distances"][0], strict=True):
-            n = int(meta["n"])
-            best[n] = max(best.get(n, -1.0), 1.0 - float(d))
+            uid = int(meta.get("uid", meta["n"]))
+            best[uid] = max(best.get(uid, -1.0), 1.0 - float(d))
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
 
 def open_index(
     settings: Settings,
-    document: Document,
+    document: Plans,
     embedder: Embedder,
     progress: Progress | None = None,
     rebuild: bool = False,
@@ -375,7 +378,7 @@ def _read_manifest(index_dir: Path) -> Manifest:
 
 
 def _open_local(
-    index_dir: Path, document: Document, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress,
+    index_dir: Path, document: Plans, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress,
     rebuild: bool,
 ) -> TaskIndex:
     if rebuild:
@@ -402,7 +405,7 @@ def _open_local(
         return _build_local(index_dir, document, embedder, items, wanted, progress)
 
 
-def _open_fast(store: Path, manifest: Manifest, document: Document, items: list[Passage]) -> TaskIndex:
+def _open_fast(store: Path, manifest: Manifest, document: Plans, items: list[Passage]) -> TaskIndex:
     """Open without chromadb: check the Chroma sqlite file (integrity and one record per passage) with the
     standard library, load ``vectors.npy`` and check it against the manifest's sha256 and shape."""
     import sqlite3
@@ -445,7 +448,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _build_local(
-    index_dir: Path, document: Document, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress
+    index_dir: Path, document: Plans, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress
 ) -> TaskIndex:
     index_dir.mkdir(parents=True, exist_ok=True)
     vectors = EmbeddingCache(index_dir / CACHE_DIR, embedder.id).embed(embedder, [p.text for p in items], progress)
@@ -489,7 +492,7 @@ def _remove_other_stores(index_dir: Path, keep: str) -> None:
 
 def _open_server(
     settings: Settings,
-    document: Document,
+    document: Plans,
     embedder: Embedder,
     items: list[Passage],
     wanted: Manifest,

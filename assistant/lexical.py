@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .document import Document, Task
+from .corpus import Plans
+from .document import Task
 from .text import clean, fold
 
 _STOPWORDS_TEXT = """
@@ -80,7 +81,7 @@ def add_words(words: Iterable[str]) -> None:
                 _added.add(folded)
 
 
-def document_terms(document: Document) -> list[str]:
+def document_terms(document: Plans) -> list[str]:
     """Words the tokenizer should keep whole: unit names, their short forms and quoted terms."""
     terms: list[str] = []
     for unit in document.units():
@@ -135,7 +136,7 @@ class LexicalIndex:
         self._bm25.index(corpus, show_progress=False)
 
     @classmethod
-    def from_document(cls, document: Document, texts: Sequence[str] | None = None,
+    def from_document(cls, document: Plans, texts: Sequence[str] | None = None,
                       owner: Sequence[int] | None = None) -> LexicalIndex:
         add_words(document_terms(document))
         return cls(document.tasks, texts, owner)

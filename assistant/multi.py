@@ -46,7 +46,7 @@ def split_topics(question: str, engine: _Searcher) -> list[str]:
     tops = []
     for part in parts:
         hits = engine.search(part, k=1, decisive=DECISIVE)
-        tops.append(hits[0].task.n if hits else None)
+        tops.append(hits[0].task.uid if hits else None)
     return parts if len(set(tops)) == len(tops) else []
 
 

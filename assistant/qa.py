@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from .answer import Answer
 from .compose import Composer
 from .conversation import Conversation
+from .corpus import Corpus, load_corpus
 from .document import Document, Task
-from .document import load as load_document
 from .embedding import Embedder
 from .errors import AssistantError, InputError
 from .facts import Target, extract_targets, targets_of
@@ -61,10 +61,11 @@ def _concepts(query: str) -> list[str]:
 class Assistant:
     """Answers questions about the plan. Build with :meth:`open`; share across threads."""
 
-    def __init__(self, settings: Settings, document: Document, registry: Registry, glossary: Glossary | None,
+    def __init__(self, settings: Settings, document: Corpus | Document, registry: Registry, glossary: Glossary | None,
                  engine: SearchEngine, llm: object | None = None, refusal: RefusalModel | str | None = "bundled") -> None:
         self.settings = settings
-        self.document = document
+        self.document: Corpus = document if isinstance(document, Corpus) else Corpus.of(document)
+        document = self.document
         self.registry = registry
         self.glossary = glossary
         self.search_engine = engine
@@ -75,7 +76,7 @@ class Assistant:
             if p.kind == "view":
                 views.setdefault(p.task, []).append(p.text)
         self._views = {n: "\n".join(v) for n, v in views.items()}
-        self._words = {t.n: set(tokenize(f"{t.text}\n{self._views.get(t.n, '')}")) for t in document.tasks}
+        self._words = {t.uid: set(tokenize(f"{t.text}\n{self._views.get(t.uid, '')}")) for t in document.tasks}
         self._plan_words = set().union(*self._words.values())
         self.vocabulary = vocabulary_for(document, registry, glossary, [v for vs in views.values() for v in vs])
         self.targets = extract_targets(document)
@@ -91,9 +92,8 @@ class Assistant:
              refusal: RefusalModel | str | None = "bundled") -> Assistant:
         """Parse the corpus, load (or build) the index, load the registries and the refusal model (``refusal=None``:
         answer everything, as the fitting scripts need)."""
-        document = load_document(settings.corpus)
-        registry = Registry.load()
-        registry.check_against(document.units())
+        document = load_corpus(settings.corpus)
+        registry = Registry.load().with_units(document.units())
         glossary = Glossary.load()
         engine = SearchEngine.open(settings, document, embedder=embedder, progress=progress)
         llm = None
@@ -128,22 +128,39 @@ class Assistant:
 
     # --- asking ----------------------------------------------------------------------------
 
-    def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
-        """Answer one question; never raises for bad input (returns ``kind="invalid"``)."""
+    def ask(self, question: str, conversation: Conversation | None = None, scope: str = "") -> Answer:
+        """Answer one question; never raises for bad input (returns ``kind="invalid"``). ``scope``: the key of
+        the one plan to answer from (default: every plan, or the one the question names)."""
         started = time.perf_counter()
         conversation = conversation or Conversation()
         with conversation.lock:
-            intent, answer = self._ask(question, conversation)
+            intent, answer = self._ask(question, conversation, scope)
             answer = replace(answer, extra={**answer.extra, "ms": round((time.perf_counter() - started) * 1000, 2)})
             conversation.remember(intent, answer)
         return answer
 
-    def understand(self, question: str, context: Context | None = None) -> Intent:
-        """The intent of a cleaned, simplified question, follow-ups resolved against ``context``."""
-        intent = understand(question, self.document, self.registry, self.glossary, self.vocabulary)
-        return resolve_followup(intent, context, self.document) if context is not None else intent
+    def understand(self, question: str, context: Context | None = None, scope: str = "") -> Intent:
+        """The intent of a cleaned, simplified question, follow-ups resolved against ``context``.
 
-    def _ask(self, question: object, conversation: Conversation) -> tuple[Intent | None, Answer]:
+        A question that names one plan of the corpus (by 文号 or short name) is about that plan only; task
+        numbers mean that plan's numbers (the reference plan's by default) and become task ids."""
+        corpus = self.document
+        named = corpus.named_in(question)
+        plan = corpus.document(scope) or named or corpus.primary
+        text = corpus.without_names(question) if named else question
+        intent = understand(text, corpus, self.registry, self.glossary, self.vocabulary)
+        intent = replace(intent, question=question, scope=plan.key if (scope or named) else "")
+        if intent.route == "task":
+            found = [t.uid for n in intent.tasks if (t := corpus.numbered(n, plan))]
+            missing = [n for n in intent.tasks if not corpus.numbered(n, plan)]
+            intent = replace(intent, tasks=tuple(found), notes={**intent.notes, "missing": missing, "plan": plan.key})
+        return resolve_followup(intent, context, corpus) if context is not None else intent
+
+    def plan(self, intent: Intent) -> Document:
+        """The plan a structural question (section, part, 文号) is about: its scope, else the reference plan."""
+        return self.document.document(intent.scope) or self.document.primary
+
+    def _ask(self, question: object, conversation: Conversation, scope: str = "") -> tuple[Intent | None, Answer]:
         if not isinstance(question, str):
             return None, Composer.invalid("", "问题必须是文字。")
         limit = self.settings.max_question_chars
@@ -154,7 +171,7 @@ class Assistant:
         text = strip_markup(question)
         if not text or not has_words(text):
             return None, Composer.invalid(question, "请输入一个问题，例如：“谁负责海绵城市建设？”或“第32项是什么？”")
-        intent = self.understand(simplified(text), conversation.context())
+        intent = self.understand(simplified(text), conversation.context(), scope)
         try:
             answer = self._answer(intent)
         except AssistantError as exc:
@@ -185,12 +202,14 @@ class Assistant:
 
     def _by_number(self, intent: Intent) -> Answer:
         tasks = [t for n in intent.tasks if (t := self.document.task(n))]
-        missing = [n for n in intent.tasks if not self.document.task(n)]
-        total = len(self.document.tasks)
+        missing = list(intent.notes.get("missing") or [])  # type: ignore[call-overload]
+        plan = self.document.document(str(intent.notes.get("plan", ""))) or self.plan(intent)
+        total = len(plan.tasks)
         if not tasks:
             numbers = "、".join(f"第{n}项" for n in missing)
+            name = plan.short or "任务分工方案"
             reason = (f"The plan has {total} tasks, numbered 1–{total}; there is no task {', '.join(map(str, missing))}."
-                      if intent.english else f"《任务分工方案》共有{total}项任务，编号为第1至{total}项，没有{numbers}。")
+                      if intent.english else f"《{name}》共有{total}项任务，编号为第1至{total}项，没有{numbers}。")
             return self.composer.refusal(intent.question, reason, [], intent.english)
         if intent.asks_target and not intent.asks_who and not intent.asks_lead:
             pairs = [(t, targets_of(t)) for t in tasks]
@@ -199,20 +218,22 @@ class Assistant:
         return self.composer.task_detail(intent.question, tasks, intent.english, focus=focus)
 
     def _section(self, intent: Intent) -> Answer:
-        section = self.document.section(intent.section or 0)
+        plan = self.plan(intent)
+        section = plan.section(intent.section or 0)
         assert section is not None
-        tasks = self.document.tasks_in_section(section.no)
-        part = self.document.part(section.part_no)
+        tasks = plan.tasks_in_section(section.no)
+        part = plan.part(section.part_no)
         heading = (f"Section **{section.label}** (in {part.label if part else ''}) has **{len(tasks)}** tasks:"
                    if intent.english else
                    f"**{section.label}**（属于“{part.label if part else ''}”）共 **{len(tasks)}** 项任务：")
         return self.composer.task_list(intent.question, heading, tasks, intent.english, "section")
 
     def _part(self, intent: Intent) -> Answer:
-        part = self.document.part(intent.part or 0)
+        plan = self.plan(intent)
+        part = plan.part(intent.part or 0)
         assert part is not None
-        tasks = self.document.tasks_in_part(part.no)
-        sections = [s for s in self.document.sections if s.part_no == part.no]
+        tasks = plan.tasks_in_part(part.no)
+        sections = [s for s in plan.sections if s.part_no == part.no]
         names = "、".join(s.label for s in sections)
         heading = (f"Part **{part.label}** has {len(sections)} sections ({names}) and **{len(tasks)}** tasks:"
                    if intent.english else
@@ -227,7 +248,8 @@ class Assistant:
             return self._refuse(intent, decision, [])
         unit = intent.units[0]
         info = self.registry.get(unit)
-        scope = [t for t in self.document.tasks if not intent.within or t.n in intent.within]
+        scope = [t for t in self.document.tasks if (not intent.within or t.uid in intent.within)
+                 and (not intent.scope or t.doc == intent.scope)]
         mine = [t for t in scope if unit in t.units]
         lead = [t for t in mine if t.lead_unit == unit]
         co = [t for t in mine if t.lead_unit != unit]
@@ -241,18 +263,29 @@ class Assistant:
         return self._with_decision(answer, decision)
 
     def _deadline(self, intent: Intent) -> Answer:
-        dated = [t for t in self.targets if t.year == intent.year]
+        targets = [t for t in self.targets if not intent.scope or self._doc(t.task) == intent.scope]
+        dated = [t for t in targets if t.year == intent.year]
+        name = self._name(intent)
         if not dated:
-            years = sorted({t.year for t in self.targets if t.year})
+            years = sorted({t.year for t in targets if t.year})
             reason = (f"The plan sets no target dated {intent.year}. Dated targets exist for: {', '.join(map(str, years))}."
                       if intent.english else
-                      f"《任务分工方案》没有以{intent.year}年为期限的目标。文件中有明确期限的目标年份为："
+                      f"{name}没有以{intent.year}年为期限的目标。文件中有明确期限的目标年份为："
                       f"{'、'.join(f'{y}年底' for y in years)}。")
             return self.composer.refusal(intent.question, reason, [], intent.english)
         pairs = self._group(dated)
         heading = (f"Targets dated {intent.year} ({len(pairs)} task(s)):" if intent.english
-                   else f"《任务分工方案》中以{intent.year}年为期限的目标共涉及 {len(pairs)} 项任务：")
+                   else f"{self.composer.name([t for t, _ in pairs])}中以{intent.year}年为期限的目标共涉及 {len(pairs)} 项任务：")
         return self.composer.targets(intent.question, pairs, intent.english, "deadline", heading)
+
+    def _doc(self, uid: int) -> str:
+        task = self.document.task(uid)
+        return task.doc if task else ""
+
+    def _name(self, intent: Intent) -> str:
+        """《…》 of the plan the question is about (its scope), or of the corpus's plans."""
+        scoped = self.document.document(intent.scope)
+        return f"《{scoped.short}》" if scoped else self.composer.name([])
 
     def _group(self, targets: list[Target]) -> list[tuple[Task, list[Target]]]:
         grouped: dict[int, list[Target]] = {}
@@ -285,16 +318,18 @@ class Assistant:
     # --- retrieval route -------------------------------------------------------------------------
 
     def _topic(self, intent: Intent) -> Answer:
-        k = len(self.document.tasks) if (intent.within or intent.prefer) else max(self.settings.top_k, 10)
+        k = len(self.document.tasks) if (intent.within or intent.prefer or intent.scope) else max(self.settings.top_k, 10)
         if intent.within or intent.prefer:  # a follow-up about known tasks: ranked, not judged
             decision, probe = None, self.search_engine.probe(intent.query)
         else:
             decision, probe = self._judge(intent)
         hits = probe.hits(k)
+        if intent.scope:
+            hits = [h for h in hits if h.task.doc == intent.scope][: max(self.settings.top_k, 10)]
         if intent.within:
-            hits = [h for h in hits if h.task.n in intent.within]
+            hits = [h for h in hits if h.task.uid in intent.within]
         if intent.prefer:
-            preferred = [h for h in hits[:PREFER_RANK] if h.task.n in intent.prefer]
+            preferred = [h for h in hits[:PREFER_RANK] if h.task.uid in intent.prefer]
             if preferred:
                 return self.composer.task_detail(intent.question, [preferred[0].task], intent.english)
             hits = hits[: max(self.settings.top_k, 10)]
@@ -305,7 +340,7 @@ class Assistant:
         if decision is not None and decision.refuse and not leaning:
             return self._refuse(intent, decision, related)
         if not hits:
-            reason = "The plan does not cover this." if intent.english else "《任务分工方案》没有涉及这个问题。"
+            reason = "The plan does not cover this." if intent.english else f"{self._name(intent)}没有涉及这个问题。"
             return self.composer.refusal(intent.question, reason, [], intent.english)
         if intent.within:
             chosen = self._narrow(hits)
@@ -347,14 +382,14 @@ class Assistant:
         top = hits[0].task if hits else None
         words = [w for run in intent.topic for w in tokenize(run) if len(w) > 1]
         in_plan = sum(w in self._plan_words for w in words) / len(words) if words else 1.0
-        in_best = sum(w in self._words[top.n] for w in words) / len(words) if words and top else 1.0
+        in_best = sum(w in self._words[top.uid] for w in words) / len(words) if words and top else 1.0
         return Evidence(intent.question, probe.dense, probe.bm25, top.text if top else "",
-                        self._views.get(top.n, "") if top else "", intent.coverage, in_plan, in_best, len(intent.units),
+                        self._views.get(top.uid, "") if top else "", intent.coverage, in_plan, in_best, len(intent.units),
                         intent.english, self.plan_years)
 
     def _refuse(self, intent: Intent, decision: Decision, related: list[Task]) -> Answer:
         found = self.cues.found(intent.question)
-        reason = self.cues.reason(found, intent.english)
+        reason = self.cues.reason(found, intent.english, self._name(intent))
         answer = self.composer.refusal(intent.question, reason, related[:2], intent.english)
         return self._with_decision(answer, decision)
 
@@ -395,7 +430,7 @@ class Assistant:
         for concept in concepts if len(concepts) > 1 else [intent.query]:
             found = self.search_engine.search(concept, k=LIST_MAX) if len(concepts) > 1 else hits
             if intent.within:
-                found = [h for h in found if h.task.n in intent.within]
+                found = [h for h in found if h.task.uid in intent.within]
             if not found or not found[0].bm25_score:
                 continue
             best = found[0].bm25_score

@@ -91,14 +91,15 @@ class Cues:
         return out
 
 
-    def reason(self, found: Mapping[str, list[str]], english: bool) -> str:
-        """What a refusal says: the reason of the first cue group found, or that the plan does not cover it."""
+    def reason(self, found: Mapping[str, list[str]], english: bool, plan: str = "《任务分工方案》") -> str:
+        """What a refusal says: the reason of the first cue group found, or that the plan does not cover it
+        (``{plan}`` in a reason stands for the plan's name)."""
         for name in found:
             zh, en = self.reasons.get(name, ("", ""))
             if (en if english else zh):
-                return en if english else zh
+                return (en if english else zh).replace("{plan}", plan)
         return ("The plan does not cover this: no task of it is about what you ask." if english
-                else "《任务分工方案》没有涉及这个问题：文件中没有与之对应的任务。")
+                else f"{plan}没有涉及这个问题：文件中没有与之对应的任务。")
 
 
 @functools.cache

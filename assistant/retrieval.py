@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .document import Document, Task
+from .corpus import Corpus, Plans
+from .document import Task
 from .embedding import Embedder, make_embedder
 from .errors import InputError
 from .glossary import Glossary
@@ -72,7 +73,7 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
-def load_expander(document: Document) -> Callable[[str], list[str]]:
+def load_expander(document: Plans) -> Callable[[str], list[str]]:
     """Query expansion: the document's phrases for topic shorthand (glossary; not for words the document
     itself uses) and canonical names for unit abbreviations (registry), appended for both retrievers."""
     glossary = Glossary.load()
@@ -94,7 +95,7 @@ class SearchEngine:
 
     def __init__(
         self,
-        document: Document,
+        document: Plans,
         embedder: Embedder,
         index: TaskIndex,
         lexical: LexicalIndex,
@@ -107,7 +108,7 @@ class SearchEngine:
         self._lexical = lexical
         self.expander = expander
         self._tasks = document.tasks
-        self._by_n = {t.n: t for t in document.tasks}
+        self._by_n = {t.uid: t for t in document.tasks}
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -115,7 +116,7 @@ class SearchEngine:
     def open(
         cls,
         settings: Settings,
-        document: Document,
+        document: Plans,
         embedder: Embedder | None = None,
         progress: Progress | None = None,
         rebuild: bool = False,
@@ -124,7 +125,12 @@ class SearchEngine:
         """Load the index (building or rebuilding it when needed) and the BM25 index, both over the
         document's passages including the everyday views beside it (:func:`assistant.views.views_path`)."""
         embedder = embedder or make_embedder(settings.embedder)
-        items = passages(document, load_views(views_path(settings.corpus), document))
+        corpus = document if isinstance(document, Corpus) else Corpus.of(document)
+        views: dict[int, tuple[str, ...]] = {}
+        for plan in corpus.documents:
+            if plan.source:
+                views |= load_views(views_path(plan.source), plan)
+        items = passages(corpus, views)
         index = open_index(settings, document, embedder, progress=progress, rebuild=rebuild, items=items)
         lexical = LexicalIndex.from_document(document, [p.text for p in items], index.owner.tolist())
         return cls(document, embedder, index, lexical, load_expander(document) if expand else None)

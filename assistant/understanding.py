@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .document import NUMERALS, Document, numeral_to_int
+from .corpus import Plans
+from .document import NUMERALS, numeral_to_int
 from .text import fold
 
 # --- cues ----------------------------------------------------------------------------------
@@ -113,7 +114,7 @@ class Intent:
     route: str  # task | section | part | unit | deadline | topic | check (a yes/no follow-up)
     question: str  # the question as asked (cleaned of markup, simplified)
     query: str  # text to retrieve with: the question plus its spelling repairs (expansions: assistant.retrieval)
-    tasks: tuple[int, ...] = ()
+    tasks: tuple[int, ...] = ()  # task ids (:attr:`~assistant.document.Task.uid`; in the reference plan, numbers)
     section: int | None = None
     part: int | None = None
     units: tuple[str, ...] = ()
@@ -132,6 +133,7 @@ class Intent:
     yesno: bool = False  # 吗/是否/有没有…
     followup: str = ""  # how the question leaned on the conversation, if it did
     within: tuple[int, ...] = ()  # search only these tasks (其中… after a list answer)
+    scope: str = ""  # the key of the one plan the question is about ("" = all plans; numbers: the reference plan)
     prefer: tuple[int, ...] = ()  # tasks of the previous answer, preferred when they match (它…)
     notes: dict[str, object] = field(default_factory=dict, compare=False)
 
@@ -199,12 +201,12 @@ def _find_numbered(text: str, patterns: list[re.Pattern[str]], exists: Callable[
     return list(dict.fromkeys(found))
 
 
-def find_sections(text: str, document: Document) -> list[int]:
+def find_sections(text: str, document: Plans) -> list[int]:
     """Sections referred to by number: （八）, 第八节, section 8."""
     return _find_numbered(text, _SECTION_FORMS, document.section)
 
 
-def find_parts(text: str, document: Document) -> list[int]:
+def find_parts(text: str, document: Plans) -> list[int]:
     """Parts referred to by number: 第四部分, 四、, part 4."""
     return _find_numbered(text, _PART_FORMS, document.part)
 
@@ -214,7 +216,7 @@ def _core(title: str) -> str:
     return re.sub(r"^(实施|建设|完善|健全|优化|保障|扩大|发挥|增强|着力推动|分类推进|织密|打造|形成|强化|率先打造)", "", title)
 
 
-def match_titles(text: str, document: Document, strict: bool = False) -> tuple[list[int], list[int]]:
+def match_titles(text: str, document: Plans, strict: bool = False) -> tuple[list[int], list[int]]:
     """Sections and parts whose title the text quotes: the longest shared run of >= 3 characters
     that no other title shares (通勤圈 -> （十五）, 长三角一体化 -> 四、, 韧性安全城市 -> （八）)."""
     folded = fold(text)
@@ -249,7 +251,7 @@ _GENERIC_TITLE_WORDS = frozenset({"城市", "建设", "发展", "推进", "实�
 class Vocabulary:
     """What the document says, for typo repair and "is this topic in the plan at all" checks."""
 
-    def __init__(self, document: Document, aliases: list[str] | None = None, english: list[str] | None = None,
+    def __init__(self, document: Plans, aliases: list[str] | None = None, english: list[str] | None = None,
                  views: list[str] | None = None) -> None:
         self.aliases = list(aliases or [])  # unit names staff use; part of the vocabulary, and typo-repairable
         self.plan_text = fold("\n".join(t.text for t in document.tasks))  # the task texts alone
@@ -337,7 +339,7 @@ class Vocabulary:
         return [w for w in words if w not in self.english_words and w.rstrip("s") not in self.english_words]
 
 
-def vocabulary_for(document: Document, registry: object, glossary: object | None,
+def vocabulary_for(document: Plans, registry: object, glossary: object | None,
                    views: list[str] | None = None) -> Vocabulary:
     """The document's vocabulary plus its everyday views and the names and English words the registry
     and glossary know."""
@@ -356,7 +358,7 @@ def vocabulary_for(document: Document, registry: object, glossary: object | None
 class Context:
     """What the router may lean on from earlier turns (see :mod:`assistant.conversation`)."""
 
-    tasks: tuple[int, ...] = ()  # tasks the previous answer cited, in order
+    tasks: tuple[int, ...] = ()  # ids of the tasks the previous answer cited, in order
     units: tuple[str, ...] = ()  # units the previous answer was about (lead first)
     intent: Intent | None = None
     listing: tuple[int, ...] = ()  # the last list answered (kept while follow-ups pick items from it)
@@ -364,7 +366,7 @@ class Context:
 
 def understand(
     question: str,
-    document: Document,
+    document: Plans,
     registry: object,
     glossary: object | None,
     vocabulary: Vocabulary,

@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 from .errors import RegistryError
 from .text import fold
 
-KINDS = ("municipal", "district", "zone", "central", "collective")
+KINDS = ("municipal", "district", "zone", "central", "collective", "document")  # document: known only from a plan
 # Suffixes that turn a bureau's name into its line of work (人社那边, 环保系统, 规土部门).
 _LINE_OF_WORK = ("那边", "这边", "系统", "部门", "条线", "口子", "方面")
 COVERS = ("district", "municipal")
@@ -160,6 +160,8 @@ class Registry:
                 raise RegistryError(f"{source}：单位“{unit.name}”登记了两次")
             self._by_name[unit.name] = unit
             for alias in (unit.name, unit.english, *unit.aliases, *unit.english_aliases):
+                if not alias and unit.kind == "document":
+                    continue
                 key = _key(alias)
                 if len(key) < 2:
                     raise RegistryError(f"{source}：单位“{unit.name}”的别名“{alias}”太短（至少两个字符）")
@@ -177,7 +179,8 @@ class Registry:
         phrases: dict[str, Unit | None] = {}
         for unit in self.units:
             for alias in (unit.name, unit.english, *unit.aliases, *unit.english_aliases):
-                phrases[alias] = unit
+                if alias:
+                    phrases[alias] = unit
         for phrase, unit in derived.items():
             phrases.setdefault(phrase, unit)
         phrases.update(dict.fromkeys(self.not_units))
@@ -241,6 +244,14 @@ class Registry:
         if unit is None or unit.kind not in COVERS:
             return []
         return [u.name for u in self.units if u.kind == "collective" and u.covers == unit.kind]
+
+    def with_units(self, names: Iterable[str]) -> Registry:
+        """This registry plus every unit a parsed plan names that it does not know, under the plan's own name
+        (kind ``document``: no abbreviations, no English name). A name that is already another unit's alias
+        is left to that unit."""
+        extra = [Unit(n, "document", "", (), ()) for n in dict.fromkeys(names)
+                 if self.get(n) is None and len(_key(n)) >= 2]
+        return Registry((*self.units, *extra), self.not_units, self.source) if extra else self
 
     def check_against(self, document_units: Iterable[str]) -> None:
         """Raise :class:`RegistryError` unless every unit the document names is registered under that name."""

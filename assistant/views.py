@@ -24,6 +24,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .corpus import Plans
 from .document import Document, Task
 from .errors import RegistryError
 from .lexical import task_text
@@ -36,7 +37,8 @@ CLAUSE_MIN_CHARS = 12  # a sub-point shorter than this joins its neighbour
 
 @dataclass(frozen=True)
 class Passage:
-    """One indexed text of a task. ``key`` is unique within the document: ``32``, ``32-c2``, ``32-v5``."""
+    """One indexed text of a task. ``task`` is the task's corpus id; ``key`` is unique within the corpus:
+    ``32``, ``32-c2``, ``32-v5`` (``1005-v2`` in the first plan after the reference one)."""
 
     task: int
     kind: str  # task | clause | view
@@ -51,7 +53,8 @@ def views_path(corpus: str | Path) -> Path:
 
 
 def load_views(path: str | Path, document: Document) -> dict[int, tuple[str, ...]]:
-    """Views per task number from a views file; {} when the file does not exist.
+    """Views per task id (:attr:`~assistant.document.Task.uid`) from a views file, whose entries name the
+    document's own task numbers; {} when the file does not exist.
 
     Raises :class:`RegistryError` naming the entry for a malformed file or an unknown task number.
     """
@@ -69,13 +72,14 @@ def load_views(path: str | Path, document: Document) -> dict[int, tuple[str, ...
     for i, entry in enumerate(entries, start=1):
         n = entry.get("n") if isinstance(entry, dict) else None
         texts = entry.get("views") if isinstance(entry, dict) else None
-        if not isinstance(n, int) or document.task(n) is None:
+        task = next((t for t in document.tasks if t.n == n), None) if isinstance(n, int) else None
+        if task is None:
             raise RegistryError(f"{path}：第{i}个 [[task]] 的 n={n!r} 不是文件中的任务编号")
         if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
             raise RegistryError(f"{path}：第{n}项的 views 应为非空字符串列表")
-        if n in views:
+        if task.uid in views:
             raise RegistryError(f"{path}：第{n}项出现了两次")
-        views[n] = tuple(dict.fromkeys(t.strip() for t in texts))
+        views[task.uid] = tuple(dict.fromkeys(t.strip() for t in texts))
     return views
 
 
@@ -95,14 +99,16 @@ def clauses(task: Task) -> list[str]:
     return pieces if len(pieces) > 1 else []
 
 
-def passages(document: Document, views: dict[int, tuple[str, ...]] | None = None) -> list[Passage]:
-    """Every passage of every task, grouped by task in document order (the task's own text first)."""
+def passages(document: Plans, views: dict[int, tuple[str, ...]] | None = None) -> list[Passage]:
+    """Every passage of every task, grouped by task in corpus order (the task's own text first); ``views`` by
+    task id."""
     views = views or {}
     out: list[Passage] = []
     for task in document.tasks:
-        out.append(Passage(task.n, "task", task_text(task), str(task.n)))
-        out += [Passage(task.n, "clause", c, f"{task.n}-c{i}") for i, c in enumerate(clauses(task), start=1)]
-        out += [Passage(task.n, "view", v, f"{task.n}-v{i}") for i, v in enumerate(views.get(task.n, ()), start=1)]
+        uid = task.uid
+        out.append(Passage(uid, "task", task_text(task), str(uid)))
+        out += [Passage(uid, "clause", c, f"{uid}-c{i}") for i, c in enumerate(clauses(task), start=1)]
+        out += [Passage(uid, "view", v, f"{uid}-v{i}") for i, v in enumerate(views.get(uid, ()), start=1)]
     return out
 
 

@@ -31,7 +31,6 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .answer import cite_key
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ class PlacedClause:
 
     @property
     def keys(self) -> str:
-        return "".join(cite_key(n) for n in self.clause.tasks)
+        return "".join(self.clause.keys)
 
     def row(self) -> list[str | int]:
         """One row of the clause table (see :data:`XLSX_HEADER`)."""

@@ -112,6 +112,11 @@ class Task:
       first unit listed. Defaults to ``units[:1]``.
     * ``scope``: where the task applies when the units bracket says so (适用范围), else "".
     * ``line``: 1-based line where the item starts.
+    * ``doc``: the key of its document in the corpus (the file name without extension; "" outside a corpus).
+    * ``uid``: its id across the whole corpus (:mod:`assistant.corpus`): ``n`` in the reference plan,
+      ``1000 * k + n`` in the k-th other document. Search, conversations and the index key on it.
+    * ``cite_as``: its document's short name, for citations; ``primary``: whether that is the reference plan
+      (whose in-text keys need no name: 〔任务32〕, but 〔营商环境分工方案·任务5〕).
     """
 
     n: int
@@ -123,17 +128,26 @@ class Task:
     label: str = ""
     leads: tuple[str, ...] = ()
     scope: str = ""
+    doc: str = ""
+    uid: int = 0
+    cite_as: str = ""  # the short name of its document in citations (《任务分工方案》第32项); "" outside a corpus
 
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", str(self.n))
         if not self.leads:
             object.__setattr__(self, "leads", self.units[:1])
+        if not self.uid:
+            object.__setattr__(self, "uid", self.n)
 
     @property
     def lead_unit(self) -> str:
         """The (first) lead unit; "" only for a task without units."""
         return self.leads[0] if self.leads else ""
+
+    @property
+    def primary(self) -> bool:
+        return self.uid == self.n
 
     def to_dict(self) -> dict[str, object]:
         """The stable JSON shape of a task in citations and the reference golden file."""
@@ -204,6 +218,8 @@ class Document:
     warnings: tuple[ParseWarning, ...] = ()
     lead_rule: str = ""
     source: str = ""
+    key: str = ""  # its key in a corpus (file name without extension)
+    short: str = ""  # the short name citations use: 《任务分工方案》第32项 (from its .meta.toml)
     _by_n: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
