@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
@@ -87,8 +88,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="Word 文档输入时可选：另写出逐句引用表（段落序号、句子、建议引用任务、可信度、可直接粘贴的引用）")
     c.add_argument("--json", action="store_true", help="输出 JSON（Word 文档输入时每句另含段落序号）")
 
-    e = sub.add_parser("eval", help="运行评测集（dev、holdout，以及 ../shared 下的 external）并按阈值把关")
-    e.add_argument("--suite", choices=["dev", "holdout", "external"], help="只运行这一组（默认全部）")
+    e = sub.add_parser("eval", help="运行评测集（dev、holdout、multi，以及 ../shared 下的 external）并按阈值把关")
+    e.add_argument("--suite", choices=["dev", "holdout", "external", "multi"], help="只运行这一组（默认全部）")
     e.add_argument("--cases", help="只运行这个问答用例 JSONL 文件（不按阈值把关）")
     e.add_argument("--drafts", help="只运行这个草稿引用用例 JSONL 文件")
     e.add_argument("--json", dest="json_out", metavar="OUT", help="把完整结果写入 JSON 文件")
@@ -119,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: say so plainly; the traceback only when asked for
+        if os.environ.get("POLICYQA_DEBUG"):
+            raise
+        print(f"内部错误：{type(exc).__name__}: {exc}。这是程序缺陷，请报告；设置 POLICYQA_DEBUG=1 可查看详细信息。",
+              file=sys.stderr)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -61,8 +61,9 @@ def cmd_search(settings: Settings, query: str, k: int, as_json: bool) -> int:
     for rank, hit in enumerate(hits, start=1):
         dense = "—" if hit.dense_rank is None else f"第{hit.dense_rank}名 {hit.dense_score:.3f}"
         bm25 = "未匹配" if hit.bm25_rank is None else f"第{hit.bm25_rank}名 {hit.bm25_score:.2f}"
-        print(f"{rank}. 第{hit.task.n}项  融合分 {hit.score:.4f}（向量：{dense}；BM25：{bm25}）")
-        print(f"   {hit.task.section.label}")
+        where = "" if hit.task.primary else f"《{hit.task.cite_as}》"
+        print(f"{rank}. {where}第{hit.task.label}项  融合分 {hit.score:.4f}（向量：{dense}；BM25：{bm25}）")
+        print(f"   {hit.task.section.label if hit.task.section else (hit.task.part.label if hit.task.part else '')}")
         print(f"   {hit.task.text}")
         print(f"   责任单位：{'、'.join(hit.task.units)}")
     return 0

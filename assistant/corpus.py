@@ -41,6 +41,7 @@ from .text import fold
 DOCUMENT_SUFFIXES = (".txt", ".docx", ".pdf")
 META_SUFFIX = ".meta.toml"
 UID_BLOCK = 1000
+NAME_CHARS = 4  # a question names a plan by a stretch of its name at least this long that only it has
 _META_KEYS = {"short", "title", "number", "date", "primary", "note"}
 
 
@@ -146,6 +147,16 @@ def _identify(document: Document, meta: Meta, path: Path, key: str, k: int) -> D
     )
 
 
+# Words of the genre's titles that name no particular plan (several plans share them).
+_GENERIC_NAME = re.compile(r"实施方案|实施意见|行动计划|行动方案|重点任务|任务分工|分工方案|工作方案|工作要点|若干措施|若干意见|"
+                           r"责任分解|五年|年度|关于|印发|通知|上海市|上海")
+
+
+def _naming(run: str) -> bool:
+    """A stretch of a plan's name that can name it in a question: Chinese only, not a genre word."""
+    return all("\u4e00" <= c <= "\u9fff" for c in run) and not _GENERIC_NAME.search(run)
+
+
 @dataclass(frozen=True)
 class Corpus:
     """The plans, the primary one first, and every task by its corpus id."""
@@ -154,6 +165,7 @@ class Corpus:
     files: tuple[Path, ...] = ()
     _by_uid: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
     _doc_of: dict[str, Document] = field(default_factory=dict, repr=False, compare=False)
+    _runs: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_uid.update({t.uid: t for d in self.documents for t in d.tasks})
@@ -202,23 +214,41 @@ class Corpus:
         return digest.hexdigest()
 
     def named_in(self, text: str) -> Document | None:
-        """The plan a question names, by 文号 (国发〔2019〕3号), short name or title, if any (several plans only)."""
+        """The plan a question names (several plans only): by 文号 (国发〔2019〕3号), or by a stretch of at least
+        :data:`NAME_CHARS` characters of its short name or title that no other plan's names share
+        ("营商环境方案里…" names 《营商环境分工方案》; "任务分工方案" names none)."""
         if len(self.documents) < 2:
             return None
         folded = fold(text)
         for d in self.documents:
-            names = [d.doc_number, d.short, d.title.strip("《》〈〉")]
-            if any(n and fold(n) in folded for n in names):
+            if d.doc_number and fold(d.doc_number) in folded:
+                return d
+        for d in self.documents:
+            if any(run in folded for run in self._name_runs()[d.key]):
                 return d
         return None
 
     def without_names(self, text: str) -> str:
-        """``text`` without the plan names :meth:`named_in` looks for."""
+        """``text`` without the plan names :meth:`named_in` looks for (the longest first)."""
         for d in self.documents:
-            for name in (d.doc_number, f"《{d.short}》", d.short):
+            for name in (d.doc_number, f"《{d.short}》", d.short, *sorted(self._name_runs()[d.key], key=len, reverse=True)):
                 if name:
                     text = text.replace(name, " ")
         return text
+
+    def _name_runs(self) -> dict[str, list[str]]:
+        """Per plan, the stretches of its names (>= NAME_CHARS characters) that no other plan's names contain,
+        longest first, without the ones that contain a shorter such stretch."""
+        if not self._runs:
+            names = {d.key: [fold(n) for n in (d.short, d.title.strip("《》〈〉")) if n] for d in self.documents}
+            for d in self.documents:
+                others = "\n".join(n for k, ns in names.items() if k != d.key for n in ns)
+                runs = {n[i : i + size] for n in names[d.key] for size in range(NAME_CHARS, len(n) + 1)
+                        for i in range(len(n) - size + 1)}
+                distinct = sorted((r for r in runs if r not in others and _naming(r)), key=len)
+                minimal = [r for r in distinct if not any(m in r for m in distinct if m != r and len(m) < len(r))]
+                self._runs[d.key] = minimal
+        return self._runs
 
     # -- single-plan calls, answered for the primary plan ---------------------------------------------
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .corpus import Corpus
 from .document import Document
 from .errors import AssistantError
 
@@ -93,6 +94,7 @@ class Case:
     turns: tuple[str, ...] = ()
     target: dict[str, Any] | None = field(default=None, compare=False)
     unit: str = ""  # for a unit's list: the unit asked about (external sets name it instead of a target)
+    document: str = ""  # the short name of the plan the expected tasks belong to ("" = the reference plan)
     kind: str = ""  # what a follow-up or traditional-character question really asks (informational)
     path: str = ""
     line: int = 0
@@ -192,6 +194,7 @@ def _case(record: dict[str, Any], path: str, line: int) -> Case:
         target=target,
         unit=unit,
         kind=str(record.get("kind", "")),
+        document=str(record.get("document", "")),
         path=path,
         line=line,
     )
@@ -386,7 +389,7 @@ def _duplicate_ids(items: Sequence[Case] | Sequence[DraftCase]) -> list[str]:
     return errors
 
 
-def validate(document: Document, cases: Sequence[Case] = (), drafts: Sequence[DraftCase] = (),
+def validate(document: Document | Corpus, cases: Sequence[Case] = (), drafts: Sequence[DraftCase] = (),
              complete: bool = True) -> dict[str, int]:
     """Check cases and drafts against ``document``; raise :class:`EvalCaseError` listing every problem.
     ``complete``: a draft's clauses must cover all of it but punctuation and connectives.
@@ -395,10 +398,16 @@ def validate(document: Document, cases: Sequence[Case] = (), drafts: Sequence[Dr
     """
     errors: list[str] = []
     errors += _duplicate_ids(cases) + _duplicate_ids(drafts)
+    plans = {d.short: d for d in document.documents} if isinstance(document, Corpus) else {}
+    reference = document.primary if isinstance(document, Corpus) else document
     for case in cases:
-        errors.extend(f"{case.where} {p}" for p in _check_case(case, document))
+        plan = plans.get(case.document) if case.document else reference
+        if plan is None:
+            errors.append(f"{case.where} 语料中没有《{case.document}》")
+            continue
+        errors.extend(f"{case.where} {p}" for p in _check_case(case, plan))
     for draft in drafts:
-        errors.extend(f"{draft.where} {p}" for p in _check_draft(draft, document, complete))
+        errors.extend(f"{draft.where} {p}" for p in _check_draft(draft, reference, complete))
     asked: dict[tuple[str, ...], str] = {}
     for case in cases:
         key = (*case.turns, case.question.strip())

@@ -225,10 +225,10 @@ def _metadata(task: Task, kind: str) -> dict[str, Any]:
         "uid": task.uid,
         "document": task.doc,
         "kind": kind,
-        "part": task.part.label,
-        "part_no": task.part.no,
-        "section": task.section.label,
-        "section_no": task.section.no,
+        "part": task.part.label if task.part else "",
+        "part_no": task.part.no if task.part else 0,
+        "section": task.section.label if task.section else "",
+        "section_no": task.section.no if task.section else 0,
         "units": "、".join(task.units),  # llama-index's store rejects lists; see module docstring
         "lead_unit": task.lead_unit,
     }

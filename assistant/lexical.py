@@ -110,7 +110,8 @@ def tokenize(text: str) -> list[str]:
 
 def task_text(task: Task) -> str:
     """The text BM25 indexes for a task: section title, task text and its units."""
-    return f"{task.section.title}\n{task.text}\n责任单位：{'、'.join(task.units)}"
+    heading = task.section or task.part  # a plan may have no sections, or neither
+    return f"{heading.title if heading else ''}\n{task.text}\n责任单位：{'、'.join(task.units)}".lstrip("\n")
 
 
 class LexicalIndex:

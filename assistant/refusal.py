@@ -143,6 +143,8 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
     """The named features of one question (see the module docstring)."""
     e = evidence
     out: dict[str, float] = {"kind": kind_score(e.question, kind) if kind else 0.0}
+    # the form of an English question, as character n-grams: a separate feature, so each language gets its weight
+    out["kind_en"], out["kind"] = (out["kind"], 0.0) if e.english else (0.0, out["kind"])
     if e.dense is not None and len(e.dense) > 1:
         order = np.sort(e.dense)[::-1]
         std = float(e.dense.std()) or 1.0
@@ -159,6 +161,10 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
         out[f"cue_{name}"] = float(name in found)
     top = fold(e.top_text + "\n" + e.top_views)
     out["cue_in_task"] = float(any(w in top for words in found.values() for w in words if not w.isascii()))
+    # English questions meet Chinese passages: their similarity and coverage run lower, so they get weights of
+    # their own (the Chinese features are 0 for them, and the other way round)
+    for name in ("dense_top", "coverage"):
+        out[f"{name}_en"], out[name] = (out[name], 0.0) if e.english else (0.0, out[name])
     out["quantity_no_number"] = float(asks_quantity(e.question) and not has_figure(e.top_text))
     out["date_no_deadline"] = float(bool(_WHEN.search(e.question)) and not _DEADLINE.search(e.top_text))
     years = {int(y) for y in _YEAR.findall(e.question)}
@@ -191,7 +197,7 @@ class Decision:
         return f"可回答概率 {self.p_answerable:.2f}；主要依据：" + "，".join(parts)
 
 
-DENSE_FEATURES = ("dense_top", "dense_gap", "dense_z", "agree")
+DENSE_FEATURES = ("dense_top", "dense_top_en", "dense_gap", "dense_z", "agree")
 
 
 class Head:

@@ -219,8 +219,9 @@ def _task_rows(tasks: Iterable[Task], *, with_units: bool = True) -> str:
     for task in tasks:
         units = f"<td>{_units_html(task.units, task.lead_unit)}</td>" if with_units else ""
         rows.append(
-            f'<tr data-task="{task.n}"><td><span class="pq-tag">任务{task.n}</span></td>'
-            f'<td><div class="pq-where">{esc(task.section.label)}</div>{esc(task.text)}</td>{units}</tr>'
+            f'<tr data-task="{task.uid}"><td><span class="pq-tag">{esc(_tag(task))}</span></td>'
+            f'<td><div class="pq-where">{esc(task.section.label if task.section else "")}</div>{esc(task.text)}</td>'
+            f"{units}</tr>"
         )
     head = "<th>任务</th><th>内容</th>" + ("<th>责任单位</th>" if with_units else "")
     return f'<table class="pq-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -242,7 +243,12 @@ def resolve_unit(query: str, document: Document, registry: Any) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def render_unit(query: str, document: Document, registry: Any) -> str:
+def _tag(task: Task) -> str:
+    """任务32, or 营商环境分工方案·任务5 outside the reference plan."""
+    return f"任务{task.label}" if task.primary else f"{task.cite_as}·任务{task.label}"
+
+
+def render_unit(query: str, document: Any, registry: Any) -> str:
     """A unit's tasks: 牵头 vs 参与 with counts, plus the collective tasks that include it."""
     if not (query or "").strip():
         return '<div class="pq-panel pq-empty">选择或输入一个单位（可用简称，如“人社局”“住建委”“浦东”）。</div>'
@@ -274,9 +280,22 @@ def render_unit(query: str, document: Document, registry: Any) -> str:
     return "".join(out) + "</div>"
 
 
-def render_structure(document: Document) -> str:
-    """Parts -> sections -> tasks as nested disclosure widgets."""
+def render_structure(plans: Any) -> str:
+    """Each plan's parts -> sections -> tasks as nested disclosure widgets (a plan without parts or sections
+    lists its tasks directly)."""
+    documents = getattr(plans, "documents", (plans,))
+    if len(documents) == 1:
+        return _structure(documents[0])
+    return "".join(f'<div class="pq-head" data-document="{esc(d.key)}">《{esc(d.short)}》</div>{_structure(d)}'
+                   for d in documents)
+
+
+def _structure(document: Document) -> str:
     out = ['<div class="pq-panel">']
+    if not document.parts and not document.sections:
+        for task in document.tasks:
+            out.append(_task_div(task))
+        return "".join(out) + "</div>"
     for part in document.parts:
         sections = [s for s in document.sections if s.part_no == part.no]
         count = len(document.tasks_in_part(part.no))
@@ -288,21 +307,27 @@ def render_structure(document: Document) -> str:
             tasks = document.tasks_in_section(section.no)
             out.append(
                 f'<details class="pq-section" data-section="{section.no}"><summary>{esc(section.label)}'
-                f'<span class="pq-where">（任务{tasks[0].n}–{tasks[-1].n}）</span></summary>'
+                f'<span class="pq-where">（任务{tasks[0].label}–{tasks[-1].label}）</span></summary>'
                 if tasks
                 else f'<details class="pq-section"><summary>{esc(section.label)}</summary>'
             )
             for task in tasks:
-                out.append(
-                    f'<div class="pq-task" data-task="{task.n}"><span class="pq-tag">任务{task.n}</span>'
-                    f"{esc(task.text)}<div>{_units_html(task.units, task.lead_unit)}</div></div>"
-                )
+                out.append(_task_div(task))
             out.append("</details>")
+        out.append("</details>")
+    for section in (s for s in document.sections if s.part_no is None):  # sections outside any part
+        out.append(f'<details class="pq-section" data-section="{section.no}"><summary>{esc(section.label)}</summary>')
+        out += [_task_div(t) for t in document.tasks_in_section(section.no)]
         out.append("</details>")
     return "".join(out) + "</div>"
 
 
-def render_timeline(document: Document) -> str:
+def _task_div(task: Task) -> str:
+    return (f'<div class="pq-task" data-task="{task.uid}"><span class="pq-tag">任务{esc(task.label)}</span>'
+            f"{esc(task.text)}<div>{_units_html(task.units, task.lead_unit)}</div></div>")
+
+
+def render_timeline(document: Any) -> str:
     """Dated targets by year, then every-year / five-year goals, then undated quantitative targets."""
     out = ['<div class="pq-panel">']
     for label, targets in timeline(document).items():
@@ -311,14 +336,15 @@ def render_timeline(document: Document) -> str:
             task = document.task(target.task)
             lead = f'<span class="pq-where">（牵头：{esc(task.lead_unit)}）</span>' if task else ""
             qty = "".join(f'<span class="pq-qty">{esc(q)}</span>' for q in target.quantities)
+            label = f"{'' if task is None or task.primary else task.cite_as + '·'}任务{task.label if task else target.task}"
             out.append(
-                f'<div class="pq-target" data-task="{target.task}"><span class="pq-tag">任务{target.task}</span>'
+                f'<div class="pq-target" data-task="{target.task}"><span class="pq-tag">{esc(label)}</span>'
                 f"{esc(target.phrase)}{qty}{lead}</div>"
             )
     return "".join(out) + "</div>"
 
 
-def render_matrix_summary(document: Document) -> str:
+def render_matrix_summary(document: Any) -> str:
     matrix = responsibility_matrix(document)
     rows = "".join(
         f"<tr><td>{esc(u)}</td><td>{matrix.counts(u)[0]}</td><td>{matrix.counts(u)[1]}</td></tr>" for u in matrix.units
@@ -372,13 +398,16 @@ def render_draft(result: dict[str, Any]) -> str:
 # --- the app --------------------------------------------------------------------------------
 
 
-def _export_files(document: Document) -> tuple[Path, Path]:
+def _export_files(document: Any) -> tuple[Path, Path]:
+    """The responsibility matrix of one plan (or of every plan of a corpus) as CSV and XLSX files."""
     folder = Path(tempfile.mkdtemp(prefix="policyqa-export-"))
     matrix = responsibility_matrix(document)
     csv_path = folder / "task-responsibility-matrix.csv"
     xlsx_path = folder / "task-responsibility-matrix.xlsx"
     csv_path.write_bytes(to_csv(matrix))
-    xlsx_path.write_bytes(to_xlsx(matrix, title=f"《{document.title}》（{document.doc_number}）责任矩阵"))
+    plans = getattr(document, "documents", (document,))
+    names = "、".join(f"《{d.short or d.title}》" for d in plans)
+    xlsx_path.write_bytes(to_xlsx(matrix, title=f"{names}责任矩阵"))
     return csv_path, xlsx_path
 
 
@@ -394,32 +423,52 @@ def _word_files(cited: CitedWord, stem: str) -> tuple[str, str]:
 
 def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
     """The Blocks app around an ``Assistant`` (``ask``, ``new_conversation``, ``cite``, ``document``)."""
-    document: Document = assistant.document
+    document: Any = assistant.document  # a Corpus (or one Document)
+    plans = getattr(document, "documents", (document,))
     registry = getattr(assistant, "registry", None)
     csv_path, xlsx_path = _export_files(document)
     unit_choices = list(dict.fromkeys([*document.units(), *(u.name for u in getattr(registry, "units", ()))]))
+    everything = "全部文件"
+    plan_names = {f"《{d.short}》": d for d in plans}
 
-    def respond(question: str, history: list[dict[str, Any]] | None, conversation: Any):
+    def chosen(name: str | None) -> Any:
+        """The plan the 文件 selector names, or the whole corpus."""
+        return plan_names.get(name or "", document)
+
+    def scope_of(name: str | None) -> str:
+        plan = plan_names.get(name or "")
+        return plan.key if plan is not None and len(plans) > 1 else ""
+
+    def respond(question: str, history: list[dict[str, Any]] | None, conversation: Any, plan: str | None = None):
         history = list(history or [])
         question = (question or "").strip()
         if conversation is None:
             conversation = assistant.new_conversation()
         try:
-            answer = assistant.ask(question, conversation)
+            scope = scope_of(plan)
+            answer = assistant.ask(question, conversation, scope) if scope else assistant.ask(question, conversation)
         except AssistantError as error:  # ask() should not raise; never show a traceback if it does
             answer = Answer(question=question, answer=str(error), kind="invalid")
         history.append({"role": "user", "content": plain_markdown(question) or "（空）"})
         history.append({"role": "assistant", "content": render_message(answer)})
         return history, render_sources(answer), "", conversation, answer.to_dict()
 
-    def respond_example(evt: gr.SelectData, history: list[dict[str, Any]] | None, conversation: Any):
-        return respond(str(evt.value.get("text", "")), history, conversation)
+    def respond_example(evt: gr.SelectData, history: list[dict[str, Any]] | None, conversation: Any,
+                        plan: str | None = None):
+        return respond(str(evt.value.get("text", "")), history, conversation, plan)
 
     def reset():
         return [], render_sources(None), "", None, {}
 
-    def unit_tasks(query: str) -> str:
-        return render_unit(query, document, registry)
+    def unit_tasks(query: str, plan: str | None = None) -> str:
+        return render_unit(query, chosen(plan), registry)
+
+    def switch(plan: str | None):
+        """The browse tabs and the export follow the chosen plan."""
+        selection = chosen(plan)
+        csv_file, xlsx_file = _export_files(selection)
+        return (render_structure(selection), render_timeline(selection), render_matrix_summary(selection),
+                str(csv_file), str(xlsx_file))
 
     def cite_draft(draft: str) -> tuple[str, str]:
         cite = getattr(assistant, "cite", None)
@@ -447,10 +496,14 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         return (*_word_files(cited, Path(upload).stem), render_draft(cited.result.to_dict()), "")
 
     with gr.Blocks(title="政策问答助手", analytics_enabled=False, fill_width=True) as demo:
+        described = "；".join(f"《{esc(d.title or d.short)}》（{esc(d.doc_number)}）{len(d.tasks)} 项任务" for d in plans)
         gr.HTML(
             '<div id="pq-header"><h1>政策问答助手</h1>'
-            f"<p>《{esc(document.title)}》（{esc(document.doc_number)}） · {len(document.tasks)} 项任务 · "
-            "每个回答都标注任务编号与责任单位</p></div>"
+            f"<p>{described} · 每个回答都标注任务编号与责任单位</p></div>"
+        )
+        plan = gr.Dropdown(
+            choices=[everything, *plan_names], value=everything, label="文件（问答、浏览和导出都按所选文件）",
+            visible=len(plans) > 1, elem_id="pq-plan", interactive=True,
         )
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
@@ -485,8 +538,9 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                         sources = gr.HTML(render_sources(None), elem_id="pq-sources", js_on_load=COPY_JS)
                 raw = gr.JSON(visible=False)
                 outputs = [chatbot, sources, question, conversation, raw]
-                gr.on([question.submit, send.click], respond, [question, chatbot, conversation], outputs, api_name="ask")
-                chatbot.example_select(respond_example, [chatbot, conversation], outputs, api_visibility="private")
+                gr.on([question.submit, send.click], respond, [question, chatbot, conversation, plan], outputs,
+                      api_name="ask")
+                chatbot.example_select(respond_example, [chatbot, conversation, plan], outputs, api_visibility="private")
                 clear.click(reset, None, outputs, api_name="reset")
                 chatbot.clear(reset, None, outputs, api_visibility="private")  # the trash icon forgets too
 
@@ -503,14 +557,14 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     )
                     unit_go = gr.Button("查看任务", variant="primary", scale=1, elem_id="pq-unit-go")
                 unit_view = gr.HTML(render_unit("", document, registry), elem_id="pq-unit-view", js_on_load=COPY_JS)
-                unit.change(unit_tasks, unit, unit_view, api_name="unit_tasks")
-                unit_go.click(unit_tasks, unit, unit_view, api_visibility="private")
+                unit.change(unit_tasks, [unit, plan], unit_view, api_name="unit_tasks")
+                unit_go.click(unit_tasks, [unit, plan], unit_view, api_visibility="private")
 
             with gr.Tab("按结构", id="structure"):
-                gr.HTML(render_structure(document), elem_id="pq-structure")
+                structure = gr.HTML(render_structure(document), elem_id="pq-structure")
 
             with gr.Tab("按时间与指标", id="timeline"):
-                gr.HTML(render_timeline(document), elem_id="pq-timeline")
+                timeline_view = gr.HTML(render_timeline(document), elem_id="pq-timeline")
 
             with gr.Tab("草稿引用", id="draft"):
                 draft = gr.Textbox(
@@ -547,9 +601,9 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                 with gr.Row():
                     csv_button = gr.DownloadButton("下载 CSV", value=str(csv_path), elem_id="pq-csv")
                     xlsx_button = gr.DownloadButton("下载 Excel（XLSX）", value=str(xlsx_path), elem_id="pq-xlsx")
-                csv_button.click(lambda: str(csv_path), None, csv_button, api_name="export_csv")
-                xlsx_button.click(lambda: str(xlsx_path), None, xlsx_button, api_name="export_xlsx")
-                gr.HTML(render_matrix_summary(document), elem_id="pq-matrix")
+                matrix = gr.HTML(render_matrix_summary(document), elem_id="pq-matrix")
+        plan.change(switch, plan, [structure, timeline_view, matrix, csv_button, xlsx_button], api_name="choose_plan")
+        plan.change(unit_tasks, [unit, plan], unit_view, api_visibility="private")
     return demo
 
 

@@ -247,10 +247,20 @@ class Registry:
 
     def with_units(self, names: Iterable[str]) -> Registry:
         """This registry plus every unit a parsed plan names that it does not know, under the plan's own name
-        (kind ``document``: no abbreviations, no English name). A name that is already another unit's alias
-        is left to that unit."""
-        extra = [Unit(n, "document", "", (), ()) for n in dict.fromkeys(names)
-                 if self.get(n) is None and len(_key(n)) >= 2]
+        (kind ``document``). A name that is already another unit's alias is left to that unit.
+
+        Such a unit gets the aliases that follow from its name: the parts of ``X（Y）`` (区政务服务办（区数据局）
+        is also 区政务服务办 and 区数据局), and for a district or county body whose city counterpart is registered
+        (区发展改革委 ~ 市发展改革委), that counterpart's short names with the district prefix (区发改委)."""
+        extra: list[Unit] = []
+        taken = {_key(p) for p in self._by_key}
+        for name in dict.fromkeys(names):
+            if self.get(name) is not None or len(_key(name)) < 2:
+                continue
+            aliases = [a for a in _derived_names(name, self) if _key(a) not in taken and a != name]
+            taken.update(_key(a) for a in aliases)
+            taken.add(_key(name))
+            extra.append(Unit(name, "document", "", tuple(dict.fromkeys(aliases)), ()))
         return Registry((*self.units, *extra), self.not_units, self.source) if extra else self
 
     def check_against(self, document_units: Iterable[str]) -> None:
@@ -263,6 +273,24 @@ class Registry:
             problems.append(f"“{name}”（只登记为“{other.name}”的别名）" if other else f"“{name}”")
         if problems:
             raise RegistryError(f"{self.source}缺少文档中的责任单位：{'、'.join(problems)}")
+
+
+_LEVELS = ("区", "县", "镇")
+
+
+def _derived_names(name: str, registry: Registry) -> list[str]:
+    """Names that follow from a unit's own name (see :meth:`Registry.with_units`)."""
+    out: list[str] = []
+    inner = re.fullmatch(r"(.+?)[（(](.+)[）)]", name)
+    if inner:
+        out += [inner.group(1).strip(), inner.group(2).strip()]
+    for full in [name, *out]:
+        if full[:1] in _LEVELS and len(full) > 2:
+            city = registry.get("市" + full[1:])
+            if city is not None:
+                out += [full[0] + a.removeprefix("市") for a in city.aliases if len(a.removeprefix("市")) >= 2
+                        and not a.startswith(("上海", "市"))]
+    return [a for a in out if len(_key(a)) >= 2]
 
 
 @functools.cache

@@ -30,7 +30,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from assistant.document import Document, Task, load
+from assistant.corpus import load_corpus
+from assistant.document import Document, Task
 from assistant.embedding import Embedder, make_embedder
 from assistant.settings import Settings
 
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = make_embedder(settings.embedder)
     if args.command == "build":
         start = time.perf_counter()
-        NaivePipeline.build(load(settings.corpus), args.store, embedder)
+        NaivePipeline.build(load_corpus(settings.corpus).primary, args.store, embedder)
         print(f"naive index built in {time.perf_counter() - start:.2f} s: {args.store}")
     else:
         if not args.question:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.document import load
+from assistant.corpus import load_corpus
 from assistant.retrieval import SearchEngine
 from assistant.settings import Settings
 
@@ -64,7 +64,7 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="list hybrid misses at rank > 3")
     args = parser.parse_args()
     settings = Settings.from_env(index_dir=args.index_dir)
-    document = load(settings.corpus)
+    document = load_corpus(settings.corpus)
     start = time.perf_counter()
     engine = SearchEngine.open(
         settings, document, progress=lambda m: print(m, file=sys.stderr), expand=not args.no_expand

@@ -157,12 +157,12 @@ def _settings(index_dir: Path, corpus: Path | None = None) -> Any:
 
 
 def worker_build_ours(index_dir: Path) -> int:
-    from assistant.document import load
+    from assistant.corpus import load_corpus
     from assistant.embedding import make_embedder
     from assistant.retrieval import SearchEngine
 
     settings = _settings(index_dir)
-    document = load(settings.corpus)
+    document = load_corpus(settings.corpus)
     start = time.perf_counter()
     embedder = make_embedder(settings.embedder)
     load_s = time.perf_counter() - start
@@ -178,11 +178,11 @@ def worker_build_ours(index_dir: Path) -> int:
 def worker_build_naive(store: Path) -> int:
     from naive import NaivePipeline
 
-    from assistant.document import load
+    from assistant.corpus import load_corpus
     from assistant.embedding import make_embedder
 
     settings = _settings(store)
-    document = load(settings.corpus)
+    document = load_corpus(settings.corpus).primary  # the baseline knows one plan
     embedder = make_embedder(settings.embedder)
     start = time.perf_counter()
     NaivePipeline.build(document, store, embedder)
@@ -284,7 +284,7 @@ def worker_scale(index_dir: Path, scale: int, rounds: int, full: bool) -> int:
 
     from synthetic import synthetic_document
 
-    from assistant.document import load
+    from assistant.corpus import load_corpus
     from assistant.embedding import make_embedder
     from assistant.glossary import Glossary
     from assistant.index import CACHE_DIR, task_text
@@ -293,9 +293,9 @@ def worker_scale(index_dir: Path, scale: int, rounds: int, full: bool) -> int:
     from assistant.units import Registry
 
     base = _settings(index_dir)
-    real = load(base.corpus)
+    real = load_corpus(base.corpus).primary
     start = time.perf_counter()
-    document, text, parsed = synthetic_document(real, base.corpus.read_text(encoding="utf-8"), scale)
+    document, text, parsed = synthetic_document(real, Path(real.source).read_text(encoding="utf-8"), scale)
     generate_s = time.perf_counter() - start
     corpus = index_dir.parent / f"synthetic-{scale}x.txt"
     corpus.write_text(text, encoding="utf-8")

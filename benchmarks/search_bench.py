@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from retrieval_eval import read_questions
 
-from assistant.document import load
+from assistant.corpus import load_corpus
 from assistant.embedding import make_embedder
 from assistant.retrieval import SearchEngine
 from assistant.settings import Settings
@@ -50,7 +50,7 @@ def latencies(run, questions: list[str], rounds: int = 3) -> tuple[list[float], 
 def main() -> int:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     base = Settings.from_env()
-    document = load(base.corpus)
+    document = load_corpus(base.corpus)
     with tempfile.TemporaryDirectory() as tmp:
         settings = base.with_(index_dir=Path(tmp) / "index")
         start = time.perf_counter()

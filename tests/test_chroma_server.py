@@ -17,7 +17,7 @@ from assistant.embedding import HashEmbedder
 from assistant.errors import IndexStateError
 from assistant.index import open_index
 from assistant.retrieval import SearchEngine
-from assistant.settings import DEFAULT_CORPUS, Settings
+from assistant.settings import REFERENCE_PLAN, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def document():
-    return load(DEFAULT_CORPUS)
+    return load(REFERENCE_PLAN)
 
 
 def test_build_and_search_against_a_server(server, document, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from assistant.document import int_to_numeral, load, numeral_to_int, parse
 from assistant.errors import ParseError
-from assistant.settings import DEFAULT_CORPUS
+from assistant.settings import REFERENCE_PLAN
 
 GOLDEN = Path(__file__).parent / "golden" / "tasks.json"
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "source" / "task-division-plan-2025.txt"
@@ -19,13 +19,13 @@ SOURCE = Path(__file__).resolve().parents[2] / "shared" / "source" / "task-divis
 
 @pytest.fixture(scope="module")
 def doc():
-    return load(DEFAULT_CORPUS)
+    return load(REFERENCE_PLAN)
 
 
 def test_corpus_is_the_source_unchanged():
     if not SOURCE.exists():
         pytest.skip("shared/source is not beside this checkout")
-    assert DEFAULT_CORPUS.read_bytes() == SOURCE.read_bytes()
+    assert REFERENCE_PLAN.read_bytes() == SOURCE.read_bytes()
 
 
 def test_metadata(doc):
@@ -47,7 +47,7 @@ def test_structure_counts(doc):
 
 def test_reference_document_has_no_warnings(doc):
     assert doc.warnings == ()
-    assert load(DEFAULT_CORPUS, strict=True).tasks == doc.tasks
+    assert load(REFERENCE_PLAN, strict=True).tasks == doc.tasks
     assert [t.label for t in doc.tasks] == [str(n) for n in range(1, 86)]
     assert all(t.leads == t.units[:1] and t.scope == "" for t in doc.tasks)
     assert doc.lead_rule == "文件未说明牵头单位，取每项第一个列出的单位"

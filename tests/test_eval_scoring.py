@@ -25,7 +25,7 @@ from assistant.evals import (
     score_draft,
     summarize,
 )
-from assistant.settings import DEFAULT_CORPUS, Settings
+from assistant.settings import REFERENCE_PLAN, Settings
 
 ZJ, SW = "市住房城乡建设管理委", "市水务局"
 SPONGE = Case("who-1", "who", "海绵城市谁负责？", (32,), (ZJ, SW), ("64%",))
@@ -50,7 +50,7 @@ def test_perfect_answer() -> None:
 
 
 def test_answer_object_is_scored_like_its_json() -> None:
-    document = load(DEFAULT_CORPUS)
+    document = load(REFERENCE_PLAN)
     task = document.task(32)
     assert task is not None
     real = Answer("海绵城市谁负责？", GOOD_TEXT, (Citation.of(task),))

