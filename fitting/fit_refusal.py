@@ -16,8 +16,9 @@ Two stages, both logistic regressions (scikit-learn):
 Reported: 5-fold cross-validated refusal precision / recall and false refusals per threshold. The threshold
 written makes the fewest expected mistakes on questions as staff ask them: a false refusal weighs the share of
 answerable questions (``--answerable-share``, 0.875 as in the external set), an answered out-of-plan question
-the rest; thresholds whose cross-validated false-refusal rate exceeds ``--max-false-refusals`` (2%) are out. The external set (``../shared/evals-external``), when
-present, is scored once with the written model as an independent check, never fitted on.
+the rest; thresholds whose cross-validated false-refusal rate exceeds ``--max-false-refusals`` (2%) are out.
+The external set (``../shared/evals-external``), when present, is scored once with the written model as an
+independent check, never fitted on.
 
 A second head, ``lexical``, is fitted on the same data without the dense features. It lets a question be
 answered without embedding it (the fast path of :class:`assistant.refusal.RefusalModel`): when BM25 is
