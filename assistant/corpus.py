@@ -89,6 +89,8 @@ def corpus_files(spec: str | Path) -> list[Path]:
         if not part.strip():
             continue
         path = Path(part.strip()).expanduser()
+        if not path.exists():
+            raise ParseError(f"语料路径不存在：{path}", 0)
         if path.is_dir():
             files += sorted(p for p in path.iterdir() if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file())
         else:
@@ -240,7 +242,8 @@ class Corpus:
         """Per plan, the stretches of its names (>= NAME_CHARS characters) that no other plan's names contain,
         longest first, without the ones that contain a shorter such stretch."""
         if not self._runs:
-            names = {d.key: [fold(n) for n in (d.short, d.title.strip("《》〈〉")) if n] for d in self.documents}
+            names = {d.key: [part for n in (d.short, d.title) if n for part in _GENERIC_NAME.split(fold(n)) if part]
+                     for d in self.documents}
             for d in self.documents:
                 others = "\n".join(n for k, ns in names.items() if k != d.key for n in ns)
                 runs = {n[i : i + size] for n in names[d.key] for size in range(NAME_CHARS, len(n) + 1)
