@@ -11,7 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .document import Document
+from .corpus import Plans
 
 LEAD = "牵头"
 CO = "参与"
@@ -22,7 +22,7 @@ class Matrix:
     """``cells[i][j]`` is the role of ``units[i]`` in ``tasks[j]`` (``牵头``, ``参与`` or ``""``)."""
 
     units: tuple[str, ...]
-    tasks: tuple[int, ...]
+    tasks: tuple[str, ...]  # column labels: 任务32, or 营商环境分工方案·任务5 outside the reference plan
     cells: tuple[tuple[str, ...], ...]
 
     def counts(self, unit: str) -> tuple[int, int]:
@@ -31,15 +31,16 @@ class Matrix:
         return row.count(LEAD), row.count(CO)
 
     def header(self) -> list[str]:
-        return ["责任单位", *(f"任务{n}" for n in self.tasks), f"{LEAD}合计", f"{CO}合计"]
+        return ["责任单位", *self.tasks, f"{LEAD}合计", f"{CO}合计"]
 
     def rows(self) -> list[list[str | int]]:
         return [[unit, *row, row.count(LEAD), row.count(CO)] for unit, row in zip(self.units, self.cells, strict=True)]
 
 
-def responsibility_matrix(document: Document) -> Matrix:
+def responsibility_matrix(document: Plans) -> Matrix:
+    """The matrix of one plan, or of every plan of a corpus (columns in corpus order)."""
     units = tuple(document.units())
-    tasks = tuple(t.n for t in document.tasks)
+    tasks = tuple(f"任务{t.label}" if t.primary else f"{t.cite_as}·任务{t.label}" for t in document.tasks)
     cells = tuple(
         tuple((LEAD if t.lead_unit == unit else CO) if unit in t.units else "" for t in document.tasks) for unit in units
     )

@@ -601,6 +601,8 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                 with gr.Row():
                     csv_button = gr.DownloadButton("下载 CSV", value=str(csv_path), elem_id="pq-csv")
                     xlsx_button = gr.DownloadButton("下载 Excel（XLSX）", value=str(xlsx_path), elem_id="pq-xlsx")
+                csv_button.click(lambda p: str(_export_files(chosen(p))[0]), plan, csv_button, api_name="export_csv")
+                xlsx_button.click(lambda p: str(_export_files(chosen(p))[1]), plan, xlsx_button, api_name="export_xlsx")
                 matrix = gr.HTML(render_matrix_summary(document), elem_id="pq-matrix")
         plan.change(switch, plan, [structure, timeline_view, matrix, csv_button, xlsx_button], api_name="choose_plan")
         plan.change(unit_tasks, [unit, plan], unit_view, api_visibility="private")

@@ -31,7 +31,9 @@ def test_help_lists_commands_and_settings(run):
 def test_tasks_json(run):
     tasks = json.loads(run("tasks", "--json").stdout)
     assert [t["n"] for t in tasks] == list(range(1, 86))
-    assert set(tasks[0]) == {"n", "label", "part", "section", "text", "units", "lead_unit", "leads", "scope", "line"}
+    assert set(tasks[0]) == {"n", "label", "part", "section", "text", "units", "lead_unit", "leads", "scope", "line",
+                             "document", "uid"}
+    assert tasks[31]["document"] == "任务分工方案" and tasks[31]["uid"] == 32
 
 
 def test_show_and_units(run):

@@ -13,7 +13,7 @@ import pytest
 from conftest import free_port
 
 from assistant.errors import ConfigError
-from assistant.settings import Settings
+from assistant.settings import REFERENCE_PLAN, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def test_empty_question_is_invalid_not_an_error(client):
 def test_unit_tab_accepts_abbreviations_and_counts(server, client):
     from assistant.document import load
 
-    document = load(Settings.from_env().corpus)
+    document = load(REFERENCE_PLAN)
     name = "市人力资源社会保障局"
     lead = sum(1 for t in document.tasks if t.lead_unit == name)
     co = sum(1 for t in document.tasks if name in t.units[1:])
@@ -124,13 +124,13 @@ def test_unit_tab_accepts_abbreviations_and_counts(server, client):
 def test_csv_and_xlsx_download(client):
     from openpyxl import load_workbook
 
-    csv_path = client.predict(api_name="/export_csv")
+    csv_path = client.predict("全部文件", api_name="/export_csv")
     data = Path(csv_path).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:2] == ["责任单位", "任务1"] and len(rows[0]) == 1 + 85 + 2
     assert rows[1][0] == "市发展改革委"
-    xlsx_path = client.predict(api_name="/export_xlsx")
+    xlsx_path = client.predict("全部文件", api_name="/export_xlsx")
     sheet = load_workbook(xlsx_path)["责任矩阵"]
     assert sheet.max_row == len(rows) + 1  # title row + header + units
 

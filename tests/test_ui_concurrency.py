@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import free_port
 
-from assistant.settings import Settings
+from assistant.settings import REFERENCE_PLAN, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def test_twenty_parallel_sessions(url):
 
     from assistant.document import load
 
-    document = load(Settings.from_env().corpus)
+    document = load(REFERENCE_PLAN)
     assert len(QUESTIONS) == SESSIONS
     start = threading.Barrier(SESSIONS)
 
