@@ -9,7 +9,7 @@ import pytest
 
 from assistant.document import load
 from assistant.export import CO, LEAD, responsibility_matrix, to_csv, to_xlsx
-from assistant.settings import REFERENCE_PLAN, Settings
+from assistant.settings import REFERENCE_PLAN
 
 
 @pytest.fixture(scope="module")
