@@ -3,9 +3,10 @@
     .venv/bin/python fitting/fit_drafts.py             # fit, print cross-validated figures, write the model
     .venv/bin/python fitting/fit_drafts.py --dry-run   # fit and print only
 
-Data: every labelled clause of ``evals/train/drafts.jsonl``, ``evals/dev/drafts.jsonl`` and, when it is beside
+Data: every clause the runtime splitter makes of ``evals/train/drafts.jsonl``, ``evals/dev/drafts.jsonl`` and, when it is beside
 the checkout, ``../shared/evals-external/drafts.jsonl`` (dev data written outside the project). The holdout
-drafts (``evals/holdout``) are never read here. Folds group the clauses of one paragraph together.
+drafts (``evals/holdout``) are never read here. Each clause is labelled with the tasks of the labelled clauses it
+overlaps. Folds group the clauses of one paragraph together.
 
 Stages, all logistic regressions (scikit-learn):
 
@@ -33,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.drafts import DENSE, FEATURES, MODEL_FILE, DraftCiter  # noqa: E402
+from assistant.drafts import DENSE, FEATURES, MODEL_FILE, DraftCiter, split_clauses  # noqa: E402
 from assistant.evalcases import load_drafts  # noqa: E402
 from assistant.qa import Assistant  # noqa: E402
 from assistant.refusal import ngrams  # noqa: E402
@@ -45,8 +46,28 @@ OUT = ROOT / "assistant" / "data" / MODEL_FILE
 SEED = 17
 
 
+def spans_with_labels(draft) -> list[tuple[str, set[int]]]:
+    """The clauses the runtime splitter makes of a labelled draft, each with the tasks of the labelled clauses it
+    overlaps (a heading or connective that no labelled clause covers is off-plan): the model is fitted on what
+    it will see, not on the labeller's clause boundaries."""
+    labelled, cursor = [], 0
+    for clause in draft.clauses:
+        at = draft.draft.find(clause.text, cursor)
+        if at >= 0:
+            labelled.append((at, at + len(clause.text), set(clause.expected_tasks)))
+            cursor = at + len(clause.text)
+    out = []
+    for span in split_clauses(draft.draft):
+        tasks: set[int] = set()
+        for start, end, expected in labelled:
+            if min(span.end, end) - max(span.start, start) > 0:
+                tasks |= expected
+        out.append((span.text, tasks))
+    return out
+
+
 def collect(assistant: Assistant) -> list[dict]:
-    """One record per labelled clause: source, group, expected tasks, plain text, candidates (both kinds)."""
+    """One record per clause: source, group, expected tasks, plain text, candidates (both kinds)."""
     citer = DraftCiter(assistant.search_engine, assistant.document, assistant.vocabulary, assistant.glossary,
                        assistant.registry)
     records = []
@@ -54,15 +75,15 @@ def collect(assistant: Assistant) -> list[dict]:
         if not path.exists():
             continue
         for draft in load_drafts(path):
-            for clause in draft.clauses:
-                prep = citer.prepare(clause.text, None)
+            for text, expected in spans_with_labels(draft):
+                prep = citer.prepare(text, None)
                 lexical = citer.candidates(prep) if prep.query else []
                 dense = None
                 if prep.query:
                     vector = assistant.search_engine.embed_query(prep.query)
                     dense = citer.candidates(prep, assistant.search_engine.dense_scores(vector))
                 records.append({"source": path.parent.name, "group": f"{path.name}:{draft.id}",
-                                "expected": set(clause.expected_tasks), "text": prep.query or clause.text,
+                                "expected": expected, "text": prep.query or text,
                                 "lexical": lexical, "full": dense or []})
     return records
 
