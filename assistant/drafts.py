@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .answer import cite_key, paste_citation
-from .clauses import marks, plain, split_clauses
+from .clauses import Span, marks, plain, split_clauses
 from .corpus import Plans
 from .document import Task
 from .errors import RegistryError
@@ -79,6 +79,13 @@ _UNIT_TOKEN = re.compile(r"(?:局|委|办|厅|政府|管委会|执委会)$")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
 
 Word = tuple[str, tuple[str, ...]]  # (the word as the clause says it, the plan phrases that count as it)
+Decided = tuple[tuple[int, ...], float, tuple[int, ...]]  # (cited task ids, best P, hint)
+NONE: Decided = ((), 0.0, ())
+
+
+def _same_sentence(draft: str, first: Span, second: Span) -> bool:
+    """Only commas and spaces lie between the two clauses."""
+    return all(c in "，,、 \t" for c in draft[first.end : second.start])
 
 
 # --- results -----------------------------------------------------------------------------------------
@@ -280,13 +287,35 @@ class DraftCiter:
         """Split ``draft`` into clauses and suggest tasks for each (at most one embedding batch in all)."""
         model = self.model or DraftModel.load()
         spans = split_clauses(draft)
-        prepared = [self.prepare(span.text, model) for span in spans]
-        lexical = [self.candidates(p) if p.query else [] for p in prepared]
-        decided: list[tuple[tuple[int, ...], float, tuple[int, ...]] | None] = []
+        decided = self._decide_all([span.text for span in spans], model)
+        # A claim may run across a comma ("在区行政服务中心设立专窗，户籍、入学证明一窗受理"): two neighbouring clauses of
+        # one sentence that are each left uncited are tried together; a citation goes after the second.
+        pairs = [i for i in range(len(spans) - 1) if not (decided[i] or NONE)[0] and not (decided[i + 1] or NONE)[0]
+                 and _same_sentence(draft, spans[i], spans[i + 1])]
+        merged = self._decide_all([draft[spans[i].start : spans[i + 1].end] for i in pairs], model)
+        for i, decision in zip(pairs, merged, strict=True):
+            if decision and decision[0] and not (decided[i] or NONE)[0]:
+                decided[i + 1] = decision
+                decided[i] = NONE
+        clauses = []
+        for span, decision in zip(spans, decided, strict=True):
+            tasks, p, hint = decision
+            checks = self._checks(span.text, tasks)
+            found = [t for n in tasks if (t := self.document.task(n)) is not None]
+            citation = "；".join(paste_citation(t) for t in found)
+            band = model.band(p) if (tasks or hint) else ""
+            clauses.append(ClauseCitation(span.text, span.start, span.end, tasks, band, citation, checks, hint,
+                                          tuple(cite_key(t) for t in found)))
+        return DraftResult(draft, tuple(clauses), annotate(draft, clauses))
+
+    def _decide_all(self, texts: Sequence[str], model: DraftModel) -> list[Decided]:
+        """Each text's decision: BM25 alone where the lexical head is sure, the rest embedded in one batch."""
+        prepared = [self.prepare(text, model) for text in texts]
+        decided: list[Decided] = []
         unsure: list[int] = []
-        for i, cands in enumerate(lexical):
-            fast = self._decide_fast(cands, model)
-            decided.append(fast)
+        for i, p in enumerate(prepared):
+            fast = self._decide_fast(self.candidates(p) if p.query else [], model)
+            decided.append(fast or NONE)
             if fast is None:
                 unsure.append(i)
         queries = sorted({prepared[i].query for i in unsure}, key=len)
@@ -295,16 +324,7 @@ class DraftCiter:
             dense = dict(zip(queries, self.engine.dense_scores(vectors), strict=True))
             for i in unsure:
                 decided[i] = self._decide(self.candidates(prepared[i], dense[prepared[i].query]), model)
-        clauses = []
-        for span, decision in zip(spans, decided, strict=True):
-            tasks, p, hint = decision or ((), 0.0, ())
-            checks = self._checks(span.text, tasks)
-            found = [t for n in tasks if (t := self.document.task(n)) is not None]
-            citation = "；".join(paste_citation(t) for t in found)
-            band = model.band(p) if (tasks or hint) else ""
-            clauses.append(ClauseCitation(span.text, span.start, span.end, tasks, band, citation, checks, hint,
-                                          tuple(cite_key(t) for t in found)))
-        return DraftResult(draft, tuple(clauses), annotate(draft, clauses))
+        return decided
 
     # -- evidence -----------------------------------------------------------------------------------
 
