@@ -639,7 +639,9 @@ def run(
             if suite.corpus:  # its own plans, its own index
                 from .qa import Assistant
 
-                own = settings.with_(corpus=suite.corpus, index_dir=Path(settings.index_dir) / suite.name)
+                own = settings.with_(corpus=suite.corpus, index_dir=Path(settings.index_dir) / suite.name,
+                                     embedding_cache=settings.embedding_cache
+                                     or str(Path(settings.index_dir) / "embeddings-cache"))
                 result, case_scores, draft_scores = run_suite(Assistant.open(own), load_corpus(own.corpus), suite)
             else:
                 result, case_scores, draft_scores = run_suite(assistant, document, suite)

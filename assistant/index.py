@@ -356,7 +356,8 @@ def open_index(
     wanted = wanted_manifest(document, embedder, items)
     if settings.chroma_url:
         return _open_server(settings, document, embedder, items, wanted, progress, rebuild)
-    return _open_local(Path(settings.index_dir), document, embedder, items, wanted, progress, rebuild)
+    cache = Path(settings.embedding_cache) if settings.embedding_cache else Path(settings.index_dir) / CACHE_DIR
+    return _open_local(Path(settings.index_dir), document, embedder, items, wanted, progress, rebuild, cache)
 
 
 def _read_manifest(index_dir: Path) -> Manifest:
@@ -379,30 +380,30 @@ def _read_manifest(index_dir: Path) -> Manifest:
 
 def _open_local(
     index_dir: Path, document: Plans, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress,
-    rebuild: bool,
+    rebuild: bool, cache: Path | None = None,
 ) -> TaskIndex:
     if rebuild:
         progress("按要求重建索引…")
-        return _build_local(index_dir, document, embedder, items, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress, cache)
     try:
         current = _read_manifest(index_dir)
     except FileNotFoundError:
         progress(f"还没有索引（{index_dir}），正在构建…")
-        return _build_local(index_dir, document, embedder, items, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress, cache)
     except Exception as exc:
         progress(f"索引清单 {index_dir / MANIFEST} 已损坏（{exc}），正在重建…")
-        return _build_local(index_dir, document, embedder, items, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress, cache)
     reasons = current.differences(wanted)
     if reasons:
         progress(f"索引已过期（{'；'.join(reasons)}），正在重建…")
-        return _build_local(index_dir, document, embedder, items, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress, cache)
     store = index_dir / current.store
     try:
         return _open_fast(store, current, document, items)
     except Exception as exc:
         _release(store)
         progress(f"索引文件已损坏或不完整（{_short(exc)}），正在重建…")
-        return _build_local(index_dir, document, embedder, items, wanted, progress)
+        return _build_local(index_dir, document, embedder, items, wanted, progress, cache)
 
 
 def _open_fast(store: Path, manifest: Manifest, document: Plans, items: list[Passage]) -> TaskIndex:
@@ -448,10 +449,11 @@ def _short(exc: BaseException) -> str:
 
 
 def _build_local(
-    index_dir: Path, document: Plans, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress
+    index_dir: Path, document: Plans, embedder: Embedder, items: list[Passage], wanted: Manifest, progress: Progress,
+    cache: Path | None = None,
 ) -> TaskIndex:
     index_dir.mkdir(parents=True, exist_ok=True)
-    vectors = EmbeddingCache(index_dir / CACHE_DIR, embedder.id).embed(embedder, [p.text for p in items], progress)
+    vectors = EmbeddingCache(cache or index_dir / CACHE_DIR, embedder.id).embed(embedder, [p.text for p in items], progress)
     name = f"store-{wanted.identity}-{uuid.uuid4().hex[:8]}"
     store = index_dir / name
     progress(f"正在写入 Chroma（{len(document.tasks)} 项任务，{len(items)} 条索引文本）…")
@@ -517,7 +519,8 @@ def _open_server(
     else:
         progress("按要求重建索引…")
     texts = [p.text for p in items]
-    vectors = EmbeddingCache(Path(settings.index_dir) / CACHE_DIR, embedder.id).embed(embedder, texts, progress)
+    cache = Path(settings.embedding_cache) if settings.embedding_cache else Path(settings.index_dir) / CACHE_DIR
+    vectors = EmbeddingCache(cache, embedder.id).embed(embedder, texts, progress)
     temp = f"{name}-building-{uuid.uuid4().hex[:8]}"
     progress(f"正在写入 Chroma 服务器 {settings.chroma_url}（{len(texts)} 条索引文本）…")
     collection = _create_collection(client, temp, wanted)

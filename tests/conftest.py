@@ -12,13 +12,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
-    """The real assistant over the real document, its index built in a temporary folder."""
+def assistant():
+    """The real assistant over the real corpus and the project's own index folder (built if missing or stale,
+    then shared with `make eval`; the tests that change an index use folders of their own)."""
     from assistant.qa import Assistant
     from assistant.settings import Settings
 
-    settings = Settings.from_env(env={}, index_dir=tmp_path_factory.mktemp("index"))
-    return Assistant.open(settings)
+    return Assistant.open(Settings.from_env(env={}))
 
 
 def free_port() -> int:
