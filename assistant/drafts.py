@@ -46,6 +46,8 @@ from .text import fold
 from .understanding import Vocabulary
 from .units import Registry
 
+CACHE_MAX = 20_000  # entries per word cache of a DraftCiter (the plan's own 4,900 characters as a draft add ~1,300)
+
 # --- splitting ---------------------------------------------------------------------------------
 
 _SENTENCE_END = "。！？；!?;\n"
@@ -287,6 +289,8 @@ class DraftCiter:
         self._tasks: tuple[Task, ...] = tuple(document.tasks)
         self._texts = [fold(t.text) for t in self._tasks]
         self._lexical = LexicalIndex.from_document(document)
+        # Per-word and per-phrase results, shared by every draft (reads unlocked, writes locked); each is
+        # emptied when it reaches CACHE_MAX so that a long-running server does not keep every draft's words.
         self._found_in: dict[Word, np.ndarray] = {}
         self._phrases: dict[str, bool] = {}
         self._lock = threading.Lock()
@@ -346,13 +350,18 @@ class DraftCiter:
             out.append(Prepared(folded, tuple(words), query))
         return out
 
+    def _remember(self, cache: dict, key: object, value: object) -> None:
+        with self._lock:
+            if len(cache) >= CACHE_MAX:
+                cache.clear()
+            cache[key] = value
+
     def _found(self, word: Word) -> np.ndarray:
         """Which tasks contain the word (any of its phrases), as a boolean vector (cached)."""
         found = self._found_in.get(word)
         if found is None:
             found = np.array([any(p in t for p in word[1]) for t in self._texts], dtype=bool)
-            with self._lock:
-                self._found_in[word] = found
+            self._remember(self._found_in, word, found)
         return found
 
     def _weight(self, word: Word) -> float:
@@ -413,8 +422,7 @@ class DraftCiter:
         if known is None:
             in_tasks = sum(1 for t in self._texts if phrase in t)
             known = in_tasks <= ANCHOR_MAX_TASKS and bool(_content_tokens(phrase))
-            with self._lock:
-                self._phrases[phrase] = known
+            self._remember(self._phrases, phrase, known)
         return known
 
     # -- decision ---------------------------------------------------------------------------------
