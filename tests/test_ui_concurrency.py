@@ -32,6 +32,12 @@ QUESTIONS = {
     **{f"第{n}项是什么？": n for n in (1, 5, 7, 11, 17, 29, 35, 40, 52, 60, 66, 71, 85)},
 }
 
+# Questions whose answer embeds the query (BM25 alone does not decide them)
+EMBEDDED = ["碳普惠是哪个部门牵头的", "张江科学城从园区向城区转型，牵头单位是哪个", "轨交运营里程目标是多少",
+            "随迁子女在上海上学的保障归哪些部门", "示范区跨省域高新区建设哪个单位牵头", "保租房筹措是不是房管局牵头？",
+            "Who handles the supply of affordable rental housing?", "长三角检验检测能力验证由哪个单位负责",
+            "稳定居住的城市运行保障服务人员落户政策优化，谁来负责？", "涉及南北转型的任务有哪些？"]  # fmt: skip
+
 
 @pytest.fixture(scope="module")
 def url(assistant):
@@ -148,7 +154,8 @@ def test_drafts_and_questions_at_once(url):
 def test_the_assistant_answers_the_same_in_threads_as_alone(assistant):
     """Without Gradio: 20 conversations asked from 20 threads at once get, turn by turn, exactly the answers
     they get one at a time (questions that embed and questions that do not, follow-ups, traditional script)."""
-    turns = [[q, TARGET, LEAD, UNIT_LIST, REFUSAL, "誰負責海綿城市建設？", "那随迁子女教育呢？"] for q in QUESTIONS]
+    turns = [[q, TARGET, LEAD, UNIT_LIST, REFUSAL, EMBEDDED[i % len(EMBEDDED)], "誰負責海綿城市建設？", "那随迁子女教育呢？"]
+             for i, q in enumerate(QUESTIONS)]  # fmt: skip
 
     def converse(questions: list[str]) -> list[str]:
         conversation = assistant.new_conversation()
@@ -161,6 +168,10 @@ def test_the_assistant_answers_the_same_in_threads_as_alone(assistant):
         start.wait(timeout=60)
         return converse(questions)
 
+    engine = assistant.search_engine
     for _ in range(2):
+        with engine._cache_lock:  # forget the query vectors, so the threads embed at the same time too
+            engine._query_cache.clear()
         with ThreadPoolExecutor(len(turns)) as pool:
             assert list(pool.map(together, turns)) == alone
+        assert len(engine._query_cache) >= len(EMBEDDED)  # each embedded by two threads at once
