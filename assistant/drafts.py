@@ -57,6 +57,7 @@ __all__ = ["Check", "ClauseCitation", "DraftCiter", "DraftModel", "DraftResult",
 
 MODEL_FILE = "drafts.json"
 CANDIDATES = 3
+CACHE_MAX = 20_000  # entries per word cache of a DraftCiter
 FEATURES = ("rank", "bm25", "bm25_ratio", "bm25_margin", "dense", "dense_gap", "dense_margin", "dense_rank",
             "coverage", "anchor", "words", "kind")
 DENSE = ("dense", "dense_gap", "dense_margin", "dense_rank")
@@ -402,6 +403,8 @@ class DraftCiter:
         if found is None:
             found = np.array([any(p in t for p in word[1]) for t in self._texts], dtype=bool)
             with self._lock:
+                if len(self._found_in) >= CACHE_MAX:  # a long-running server meets words without end
+                    self._found_in.clear()
                 self._found_in[word] = found
         return found
 
@@ -427,6 +430,8 @@ class DraftCiter:
         if known is None:
             known = sum(1 for t in self._plain_texts if phrase in t) <= ANCHOR_MAX_TASKS and bool(_content_tokens(phrase))
             with self._lock:
+                if len(self._phrases) >= CACHE_MAX:
+                    self._phrases.clear()
                 self._phrases[phrase] = known
         return known
 

