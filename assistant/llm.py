@@ -64,6 +64,8 @@ class LLMPhraser:
         """The LLM's phrasing if it passes the checks, else ``answer`` unchanged (noted in ``extra``)."""
         if not answer.citations:
             return answer
+        if any(c.uid and c.uid != c.task for c in answer.citations):  # keys of other plans: not checked here
+            return _fallback(answer, "引用了参考文件以外的分工方案，保留原回答")
         context = "\n".join(
             f"〔任务{c.task}〕{c.text}（责任单位：{'、'.join(c.units)}）" for c in answer.citations
         )
