@@ -145,8 +145,16 @@ def cited(raw: dict[str, Any]) -> list[int]:
     return [int(c["task"]) for c in raw.get("citations") or []]
 
 
-def run_session(client: Any, question: str, task: int, lead: str, unit_tasks: set[int], others: dict[int, str],
-                rounds: int, start: threading.Barrier) -> Outcome:
+def run_session(
+    client: Any,
+    question: str,
+    task: int,
+    lead: str,
+    unit_tasks: set[int],
+    others: dict[int, str],
+    rounds: int,
+    start: threading.Barrier,
+) -> Outcome:
     """One user's rounds; every answer checked (see module docstring)."""
     out = Outcome(question, task)
     history: list[Any] = []  # the chat as the browser holds it and sends back with each question
@@ -176,7 +184,8 @@ def run_session(client: Any, question: str, task: int, lead: str, unit_tasks: se
             return
         leaked = [others[t] for t in tasks if t in others]
         (out.leaks if leaked else out.wrong).append(
-            f"{question} → {text} cited {tasks}" + (f", the task of another session's {leaked[0]}" if leaked else ""))
+            f"{question} → {text} cited {tasks}" + (f", the task of another session's {leaked[0]}" if leaked else "")
+        )
 
     start.wait(timeout=120)
     for _ in range(rounds):
@@ -234,8 +243,17 @@ def phase(url: str, sessions: int, rounds: int, server_pid: int, connect: Callab
     own_before = time.process_time()
     with ThreadPoolExecutor(sessions) as pool:
         futures = [
-            pool.submit(run_session, client, q, t, document.task(t).lead_unit, unit_tasks,
-                        {n: o for n, o in owners.items() if n != t}, rounds, start)
+            pool.submit(
+                run_session,
+                client,
+                q,
+                t,
+                document.task(t).lead_unit,
+                unit_tasks,
+                {n: o for n, o in owners.items() if n != t},
+                rounds,
+                start,
+            )
             for client, (q, t) in zip(clients, pairs, strict=True)
         ]
         start.wait(timeout=120)
@@ -255,10 +273,14 @@ def phase(url: str, sessions: int, rounds: int, server_pid: int, connect: Callab
         "expected_answers": sessions * rounds * ASKS_PER_ROUND,
         "wall_s": round(wall, 2),
         "answers_per_s": round(answers / wall, 1) if wall else 0.0,
-        "latency_ms": {p: round(percentile(latencies, q) * 1000, 1) for p, q in
-                       (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))} if latencies else {},
+        "latency_ms": {
+            p: round(percentile(latencies, q) * 1000, 1) for p, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
+        }
+        if latencies
+        else {},
         "server_cpu_ms_per_answer": round((cpu_after - cpu_before) * 1000 / answers, 1)
-        if answers and cpu_before is not None and cpu_after is not None else None,
+        if answers and cpu_before is not None and cpu_after is not None
+        else None,
         "client_cpu_ms_per_answer": round(own * 1000 / answers, 1) if answers else None,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
@@ -312,10 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    print(f"{os.cpu_count()} cores · load {' '.join(f'{x:.2f}' for x in os.getloadavg())} · starting the app on {url}",
-          flush=True)
+    print(
+        f"{os.cpu_count()} cores · load {' '.join(f'{x:.2f}' for x in os.getloadavg())} · starting the app on {url}", flush=True
+    )
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(port), "--index-dir", str(index_dir)], env=env,
+        [sys.executable, str(Path(__file__).resolve()), "--serve", str(port), "--index-dir", str(index_dir)],
+        env=env,
         stdout=subprocess.DEVNULL,  # Gradio's banner; errors still reach stderr
     )
     results = []
