@@ -259,7 +259,11 @@ class Composer:
             blocks.append(f"**{i}. {topic}**\n\n{body}")
             for c in answer.citations:
                 task = self.document.task(c.uid or c.task)
-                if task is None or task in tasks:
+                if task is None:
+                    continue
+                if task in tasks:  # another of the topics rests on the same task
+                    same = "same as above" if english else "同上"
+                    rows.append(f"| {topic} | {cite_key(task)} | {same} | {same} |")
                     continue
                 tasks.append(task)
                 figures = "；".join(t.phrase for t in targets_of(task)) or "—"

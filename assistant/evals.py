@@ -65,7 +65,8 @@ class Suite:
 
 
 SUITES = (
-    Suite("dev", (EVALS_DIR / "dev" / "cases.jsonl", EVALS_DIR / "dev" / "everyday.jsonl"), EVALS_DIR / "dev" / "drafts.jsonl"),
+    Suite("dev", tuple(EVALS_DIR / "dev" / f for f in ("cases.jsonl", "everyday.jsonl", "everyday-2.jsonl")),
+          EVALS_DIR / "dev" / "drafts.jsonl"),
     Suite("holdout", EVALS_DIR / "holdout" / "questions.jsonl", EVALS_DIR / "holdout" / "drafts.jsonl",
           show_failures=False),
     Suite("external", EXTERNAL_DIR / "questions.jsonl", EXTERNAL_DIR / "drafts.jsonl", complete=False),

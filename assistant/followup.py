@@ -32,15 +32,22 @@ from .text import fold
 from .understanding import Context, Intent
 
 # Words that point at a list answered before ("其中…", "这些里…").
-_WITHIN = re.compile(r"其中|这些任务|这些里|这几条|这几项|里面|当中|上述|以上|among (?:them|these)|of these|which of", re.I)
+_WITHIN = re.compile(
+    r"其中|这些任务|这些里|这几条|这几项|这几个|里面|里头|当中|上述|以上|among (?:them|these)|of these|which of", re.I
+)
 # Words that put a unit inside or outside the previous answer ("也在名单里吗", "也参与吗").
 _MEMBERSHIP = re.compile(r"也|还|名单|其中|里面|之列|之一|在内|包括|包含|参与|负责|牵头|\b(?:also|too|included|among)\b", re.I)
-_STARTS_OVER = re.compile(r"^\s*(?:那|那么|还有|再问|另外|and\b|what about|how about)", re.I)
+# "那X呢" starts over with X; "那这个活儿…" / "那它…" still points back.
+_STARTS_OVER = re.compile(r"^\s*(?:那么?(?![这它那个])|还有|再问|另外|and\b|what about|how about)",
+                          re.I)
 _PLURAL = re.compile(r"它们|这些|这几|他们|\bthey\b|\bthem\b|\btheir\b", re.I)
 _UNIT_PRONOUN = re.compile(r"它|他们|该单位|这个单位|这个部门|该部门|这家|\b(?:it|they)\b", re.I)
 # "还负责什么": a question about a unit's tasks, so its pronoun means the unit just named.
 _UNIT_TASKS = re.compile(r"还负责|还管|还牵头|还参与|负责哪些|负责什么|管哪些|管什么|牵头哪些|牵头了哪些|参与哪些|参与了哪些|"
                          r"有哪些任务|what else|other tasks|which tasks", re.I)
+# "原文给我看看", "具体咋说的": asking for the wording of what was just cited
+_CONTENT = re.compile(r"原文|原话|全文|具体内容|具体怎么|咋说|怎么说|怎么写|写了啥|说了啥|讲了啥|讲啥|说啥|详细|细节|"
+                      r"\b(?:details?|full text|wording|exact words)\b", re.I)
 SHORT = 14  # characters (folded): a follow-up this short leans on the previous turn
 
 
@@ -68,10 +75,12 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
     has_topic = bool(intent.topic)
+    # Topic words the plan does not know (这个活儿, 啥辰光…弄好, 原文给我看看) are how people talk, not a new topic.
+    known = bool(intent.known)
     starts_over = bool(_STARTS_OVER.search(q))
     within = bool(_WITHIN.search(q)) and listed
     # 3a. narrowing the previous list to one unit's items: 其中住建委参与的有哪些？
-    if intent.units and within and not has_topic:
+    if intent.units and within and not known:
         return replace(intent, route="unit", within=context.tasks, followup="within-unit")
     # 3. the same question about another unit: 那人社局呢？
     if intent.units:
@@ -90,11 +99,21 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
         if starts_over and short:
             return replace(_carry(previous, intent), route="topic", followup="new-topic")
         # 7. new words about the same task(s): 它要打造的品牌叫什么？
-        if intent.pronoun and context.tasks and not starts_over:
+        if intent.pronoun and context.tasks and not starts_over and known:
             return replace(intent, route="topic", prefer=context.tasks, followup="pronoun-topic")
+        # 7b. a short question in everyday words, without a term of the plan of its own (要多长时间建好，建多少张床):
+        #     about the same task(s) when they match it
+        if short and context.tasks and not starts_over and known and not intent.specific:
+            return replace(intent, route="topic", prefer=context.tasks, followup="same-topic")
+        if known:
+            return intent
+    # 8. about the previous task(s): 它的目标是多少？ / 这条谁牵头？ / 其中谁牵头？ — and, when its only topic words
+    #    are ones the plan does not know, a question that asks for a detail (啥辰光要全部弄好？/ 原文给我看看),
+    #    unless those words point outside the plan (美国签证怎么办？ stands alone, and is refused)
+    asks_detail = intent.asks_who or intent.asks_lead or intent.asks_target or intent.yesno
+    if (has_topic and not (intent.pronoun or asks_detail or _CONTENT.search(q))) or (intent.outside and not intent.pronoun):
         return intent
-    # 8. about the previous task(s): 它的目标是多少？ / 这条谁牵头？ / 其中谁牵头？
-    if intent.pronoun or within or intent.asks_who or intent.asks_lead or intent.asks_target or intent.yesno or short:
+    if intent.pronoun or within or asks_detail or short:
         if not context.tasks:
             return intent
         tasks = context.tasks if (_PLURAL.search(q) or (within and not (intent.asks_who or intent.asks_lead))) \

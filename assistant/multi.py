@@ -6,10 +6,11 @@ topic). A question is split when
 * it asks 分别 / 各 / 这两件事 / respectively …: the words before that cue, cut at 和/与/跟/及/、 and at commas
   where each side carries topic words, are the topics, and the rest ("分别由谁负责") is the shared question,
   appended to each topic; or
-* it has two or more sentences or comma clauses that each carry topic words and a question of their own
-  (谁/多少/哪年/哪条…);
+* it compares (A和B，截止时间一样吗 / 牵头单位一样不): the sides are answered side by side, the same way;
+* it has two or more sentences (or parts joined by "&") or comma clauses that each carry topic words and a
+  question of their own (谁/多少/哪年/哪条…, or "X呢" asking the question before it again);
 
-and only when the pieces find different best tasks (two phrasings of one task are one topic).
+and only when the pieces find at least two different best tasks (two phrasings of one task are one topic).
 """
 
 import re
@@ -18,15 +19,21 @@ from typing import Protocol
 from .understanding import asks_something, is_english, topic_words
 
 _SEVERAL = re.compile(
-    r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|两件事|三件事|两项|三项|这两|这三|两个方面|"
-    r"\b(?:respectively|both|each of)\b",
+    r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
+    # comparisons ("A和B，截止时间一样吗"): each side is answered, side by side
+    r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|区别|"
+    r"\b(?:respectively|both|each of|the same|differ)\b",
     re.I,
 )
-_SENTENCES = re.compile(r"[？?。；;！!]")
+# Sentence ends, and "&" (staff join two whole questions with it)
+_SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&")
+# "X呢": a clause that asks the question before it again, about X
+_ASKS_AGAIN = re.compile(r"呢\s*$|\bwhat about\b|\bhow about\b", re.I)
 _COMMAS = re.compile(r"[，,]")
 _JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&", re.I)
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
-_DEICTIC = re.compile(r"这[两三四俩仨]?(?:件事|个事|项|个|件|条|方面)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
+_DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
+_COMPARE = re.compile(r"[，,\s]*(?:是否)?(?:一样|一致|相同)(?:吗|不|么|伐)?\s*$")
 MAX_TOPICS = 4
 DECISIVE = 1.5  # a part whose best BM25 task scores this many times the second is not embedded to compare
 
@@ -47,7 +54,7 @@ def split_topics(question: str, engine: _Searcher) -> list[str]:
     for part in parts:
         hits = engine.search(part, k=1, decisive=DECISIVE)
         tops.append(hits[0].task.uid if hits else None)
-    return parts if len(set(tops)) == len(tops) else []
+    return parts if len(set(tops)) >= 2 else []  # one task found for every part: one topic in several phrasings
 
 
 def _has_topic(text: str, english: bool) -> bool:
@@ -61,7 +68,7 @@ def _own_questions(question: str, english: bool) -> list[str]:
     if len(pieces) >= 2:
         return pieces
     clauses = [c.strip() for s in sentences for c in _COMMAS.split(s) if c.strip()]
-    asking = [c for c in clauses if _has_topic(c, english) and asks_something(c)]
+    asking = [c for c in clauses if _has_topic(c, english) and (asks_something(c) or _ASKS_AGAIN.search(c))]
     return asking if len(asking) >= 2 and len(asking) == len([c for c in clauses if _has_topic(c, english)]) else []
 
 
@@ -81,6 +88,8 @@ def _shared_question(question: str, english: bool) -> list[str]:
             topics.extend(sides)
         elif _has_topic(piece, english):
             topics.append(piece)
-    ask = _SENTENCES.split(ask)[0].strip("，, ") or "分别是什么"
+    ask = _SENTENCES.split(ask)[0].strip("，, ")
+    # "这几条都是交通委牵头么" / "截止时间一样吗": each topic is asked "交通委牵头么" / "截止时间"
+    ask = _COMPARE.sub("", _DEICTIC.sub("", ask)).strip("，, 都") or "分别是什么"
     rest = [s.strip() for s in _SENTENCES.split(question[cue.start() :])[1:] if _has_topic(s, english)]
     return [f"{t}，{ask}" for t in topics] + rest

@@ -168,7 +168,8 @@ class Assistant:
         plan = corpus.document(scope) or named or corpus.primary
         text = corpus.without_names(question) if named else question
         intent = understand(text, corpus, self.registry, self.glossary, self.vocabulary)
-        intent = replace(intent, question=question, scope=plan.key if (scope or named) else "")
+        intent = replace(intent, question=question, scope=plan.key if (scope or named) else "",
+                         outside=bool(self.cues.found(question)))
         if intent.route == "task":
             found = [t.uid for n in intent.tasks if (t := corpus.numbered(n, plan))]
             missing = [n for n in intent.tasks if not corpus.numbered(n, plan)]
@@ -200,7 +201,8 @@ class Assistant:
         return intent, answer
 
     def _answer(self, intent: Intent) -> Answer:
-        if intent.route == "topic" and not intent.followup:
+        # several topics; a unit question may list topics too ("A、B、C，这几条都是交通委牵头么")
+        if not intent.followup and (intent.route == "topic" or (intent.route == "unit" and intent.known)):
             parts = split_topics(intent.question, self.search_engine)
             if parts:
                 return self._several(intent, parts)
@@ -362,7 +364,7 @@ class Assistant:
             reason = "The plan does not cover this." if intent.english else f"{self._name(intent)}没有涉及这个问题。"
             return self.composer.refusal(intent.question, reason, [], intent.english)
         if intent.within:
-            chosen = self._narrow(hits)
+            chosen = self._narrow(intent, hits)
         elif intent.asks_list and not intent.asks_who:
             chosen = self._select_many(intent, hits)
         else:
@@ -418,10 +420,14 @@ class Assistant:
             return answer
         return replace(answer, extra={**answer.extra, "evidence": decision.to_dict()})
 
-    @staticmethod
-    def _narrow(hits: list[Hit]) -> list[Task]:
-        """其中跟X有关的: every item of the previous list that BM25 finds X in nearly as strongly as the best
-        (at most NARROW_MAX), or the best-ranked item when BM25 finds X in none."""
+    def _narrow(self, intent: Intent, hits: list[Hit]) -> list[Task]:
+        """其中跟X有关的: every item of the previous list that quotes X (其中讲铁路的: each one that says 铁路);
+        else every item BM25 finds X in nearly as strongly as the best (at most NARROW_MAX), or the
+        best-ranked item when BM25 finds X in none."""
+        words = [w for run in intent.topic for w in tokenize(run) if len(w) >= 2 and w in self._plan_words]
+        quoting = [h.task for h in hits if any(w in fold(h.task.text) for w in words)]
+        if quoting and len(quoting) <= max(NARROW_MAX, len(hits) // 2):  # a word that picks, not one most items use
+            return quoting
         scored = [h for h in hits if h.bm25_score]
         if not scored:
             return [hits[0].task]

@@ -30,12 +30,16 @@ from .text import fold
 
 _WHO = re.compile(
     r"谁|哪个部门|哪些部门|哪几个部门|哪个单位|哪些单位|哪家|什么部门|什么单位|哪个机构|哪些机构|归口|主管|责任单位|负责单位|"
-    r"负责部门|由哪|派给|分给了?哪|\bwho\b|which (?:department|unit|agency|body|bodies|departments|units|agencies|office)|"
+    r"负责部门|由哪|派给|分给了?哪|归哪|哪个委|哪个局|哪个办|哪几个委|哪几个局|啥单位|啥部门|"
+    r"\bwho\b|which (?:department|unit|agency|body|bodies|departments|units|agencies|office)|"
     r"responsible|in charge",
     re.I,
 )
-_LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|打头|\blead(?:s|ing)?\b", re.I)
-_CO = re.compile(r"参与|配合|协同|协助|参加|co-?responsible|support(?:ing)?\b|involved", re.I)
+_LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|打头|\blead(?:s|ing)?\b|\bled\b|\bheads?\b", re.I)
+# Staff say 参与 for any involvement ("数据局都参与了哪些工作" means its whole list); co-only takes 配合/协同 or a
+# contrast with 牵头 (_NOT_LEAD).
+_CO = re.compile(r"配合|协同|协助|co-?responsible|support(?:ing)?\b", re.I)
+_INVOLVED = re.compile(r"参与|参加|involved", re.I)
 _LIST = re.compile(
     r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|清单|有哪些|"
     r"多少项|(?<!第)几项|(?<!第)几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
@@ -44,14 +48,20 @@ _LIST = re.compile(
     re.I,
 )
 _TARGET = re.compile(
-    r"目标|指标|多少|几个|几张|几大|几星|几年|几类|完成什么|要求|达到|比例|百分之|期限|截止|什么时候|何时|哪年|年底|"
+    r"目标|指标|多少|几个|几张|几大|几星|几年|几类|完成什么|要求|达到|比例|百分之|期限|截止|什么时候|啥时候?|几时|"
+    r"何时|哪年|哪一年|年底|啥辰光|"
     r"时间节点|节点|量化|时间表|时限|多长时间|多久|什么程度|什么水平|\btargets?\b|\bgoals?\b|how (?:many|much|far|long)|"
     r"\bwhen\b|deadline|\bby 20\d\d|what year",
     re.I,
 )
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
 _ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
-_YESNO = re.compile(r"吗|是否|是不是|有没有|在不在|算不算|对不对|是么|\b(?:is|are|does|do|did|was)\b.*\?$", re.I)
+_YESNO = re.compile(
+    # 伐/么/哇 ending a question (Shanghainese and everyday 有份伐？/ 是交通委牵头么), 对吧, 要不要…不？
+    r"吗|是否|是不是|有没有|在不在|算不算|对不对|对吧|是吧|对伐|是伐|是么|有份|[伐哇嘛么][?？!！。\s]*$|[不没][?？]+\s*$|"
+    r"\b(?:is|are|does|do|did|was)\b.*\?$",
+    re.I,
+)
 _DEADLINE_Q = re.compile(r"(?:到|在|截至|截止到?|by\s*(?:the\s*end\s*of\s*)?)?\s*(20\d\d)\s*(?:年底|年末|年前|年|\b)", re.I)
 
 # Task numbers: 第32项 / 第三十二条 / 任务32 / 32号任务 / 第85 / task 32 / #32
@@ -76,6 +86,7 @@ _PART_FORMS = [
 ]
 _ORDINAL = re.compile(
     rf"(?:第|倒数第)\s*({_CN}|\d{{1,2}})\s*(?:个|条|项|件)?|(最后一|末一|最后那)(?:个|条|项|件)|"
+    rf"(头一|头那|开头那|打头那|打头的那)(?:个|条|项|件)|"
     rf"\b(?:the\s*)?(first|second|third|fourth|fifth|last)\b(?!\s+(?:time|year))",
     re.I,
 )
@@ -94,7 +105,7 @@ _SCAFFOLD = re.compile(
     r"部门|单位|机构|任务|工作|事情|事项|方面|相关|有关|关于|具体|主要|需要|要|应该|应当|的|了|吗|呢|啊|呀|吧|是|在|和|与|"
     r"及|或|还|也|都|由|归|管|对|把|被|给|这|那|它|该|个|项|条|有|没有|几|多少|目标|指标|要求|怎么|如何|为什么|"
     r"文件|方案|分工|规定|提到|说|讲|写|上海|我市|本市|全市|市里|我们|我|你|计划|行动|推进|开展|实施|加强|建设|"
-    r"完成|做|干|搞|情况|内容|措施|政策|问题|分别|一共|总共|共有|列出|列一下|列举|都|哪|这块|那块|这部分|"
+    r"完成|做|干|搞|情况|内容|措施|政策|问题|分别|一共|总共|共有|列出|列一下|列举|都|哪|这块|那块|这部分|里头|"
     r"公里|平方米|万张|比例|百分比|期限|时候|哪年|时间|截止|数字|数量|是否|能不能|会不会|出现|提及|涉及|其中|里面|当中|"
     r"这些|上述|以上",
 )
@@ -128,9 +139,12 @@ class Intent:
     coverage: float = 1.0  # share of the topic's bigrams that the plan (or its views) contains
     corrections: tuple[tuple[str, str], ...] = ()  # (typed, document form)
     topic: tuple[str, ...] = ()  # content words left once units, cue words and scaffolding are removed
+    known: tuple[str, ...] = ()  # topic words the plan or its views know (most of their bigrams occur there)
+    specific: tuple[str, ...] = ()  # topic words the plan quotes verbatim (3+ characters; English: view words)
     pronoun: bool = False  # leans on an earlier turn (它/这条/那…呢/其中…)
     ordinal: int | None = None  # 第二个 -> 2, 最后一个 -> -1
     yesno: bool = False  # 吗/是否/有没有…
+    outside: bool = False  # words that point outside the plan (a refusal cue: 美国, 票价, 局长…)
     followup: str = ""  # how the question leaned on the conversation, if it did
     within: tuple[int, ...] = ()  # search only these tasks (其中… after a list answer)
     scope: str = ""  # the key of the one plan the question is about ("" = all plans; numbers: the reference plan)
@@ -139,7 +153,8 @@ class Intent:
 
 
 _NOT_LEAD = re.compile(
-    r"(?:不是|非|不算|不含|除了|除去|排除)[它其该]?\s*牵头|牵头的?(?:不用|不要|除外|不算|不列)|not (?:the )?lead", re.I
+    r"(?:不是|非|不算|不含|除了|除去|排除)[它其该]?\s*牵头|(?:不|没|没有)牵头|只参与|牵头的?(?:不用|不要|除外|不算|不列)|"
+    r"not (?:the )?lead|without leading", re.I
 )
 
 
@@ -406,6 +421,12 @@ def understand(
     # one character away from the plan's 古镇), and both retrievers still see what was typed.
     query = " ".join([q, *dict.fromkeys(fixed for _, fixed in fixes)])  # the engine adds glossary expansions
     topic_words = _topic_words(residue, english)
+    if english:
+        known = [w for w in topic_words if w in vocabulary.english_words or w.rstrip("s") in vocabulary.english_words]
+        specific = [w for w in topic_words if w in vocabulary.english_topics]
+    else:
+        known = [w for w in topic_words if vocabulary.coverage(w) >= MIN_COVERAGE]
+        specific = [w for w in topic_words if len(w) >= 3 and vocabulary.contains(w)]
     base = dict(
         question=q,
         query=query,
@@ -414,6 +435,8 @@ def understand(
         coverage=coverage,
         corrections=tuple(unit_fixes + fixes),
         topic=tuple(topic_words),
+        known=tuple(known),
+        specific=tuple(specific),
         pronoun=bool(_PRONOUN.search(q)),
         ordinal=_ordinal(q),
         yesno=bool(_YESNO.search(q)),
@@ -440,8 +463,7 @@ def understand(
     if year and not topic_words and not units:
         return Intent(route="deadline", year=year, **base)  # type: ignore[arg-type]
     # A unit's task list, unless the question also names a topic of the plan (人社局在技能培训方面有哪些任务).
-    real_topic = [w for w in topic_words
-                  if (english and w in vocabulary.english_topics) or (len(w) >= 3 and vocabulary.contains(w))]
+    real_topic = specific
     list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
     if units and (not topic_words or (list_only and not real_topic)):
         return Intent(route="unit", **base)  # type: ignore[arg-type]
@@ -507,7 +529,8 @@ _EN_STOP = frozenset(
     government this that it its and or with about under list all any please tell me show units unit
     department departments agency agencies body bodies goal goals target targets deadline section
     part there their they them has have will should must involve involves involved involving concern concerns
-    related relate named mention mentions mentioned name""".split()
+    related relate named mention mentions mentioned name one ones whos over period periods timeframe time years
+    year long km kilometres kilometers metres meters square percent percentage share figure figures number""".split()
 )
 
 
@@ -524,7 +547,7 @@ def topic_words(text: str, english: bool = False) -> list[str]:
 def _topic_words(residue: str, english: bool) -> list[str]:
     """Content words left once question scaffolding, units, years and cue words are removed."""
     text = _PLAN_REFERENCE.sub(" ", _DEADLINE_Q.sub(" ", residue))
-    for cue in (_WHO, _LEAD, _CO, _LIST, _TARGET, _STRUCT):
+    for cue in (_WHO, _LEAD, _CO, _INVOLVED, _LIST, _TARGET, _STRUCT, _ORDINAL):
         text = cue.sub(" ", text)
     if english:
         return [w for w in re.findall(r"[a-z][a-z\-]+", text.lower()) if w not in _EN_STOP and len(w) > 2]
@@ -541,8 +564,10 @@ def _ordinal(text: str) -> int | None:
     m = _ORDINAL.search(text)
     if not m:
         return None
+    if m.group(4):
+        return _EN_ORD[m.group(4).lower()]
     if m.group(3):
-        return _EN_ORD[m.group(3).lower()]
+        return 1
     if m.group(2):
         return -1
     n = _to_int(m.group(1))

@@ -82,3 +82,46 @@ def test_english_follow_up(assistant):
 def test_a_full_question_after_a_list_stands_alone(assistant):
     _, answer = chat(assistant, "教委有哪些任务", "城中村改造谁负责")
     assert cited(answer) == [24]
+
+
+def test_everyday_words_the_plan_lacks_lean_on_the_previous_task(assistant):
+    """No pronoun, and the only topic words are ones the plan does not know: a detail of the previous task."""
+    _, when, wording = chat(assistant, "社区嵌入式服务设施谁负责", "啥时候能搞掂", "把原话发我")
+    assert cited(when) == [26] and cited(wording) == [26]
+
+
+def test_a_new_question_outside_the_plan_stands_alone(assistant):
+    _, answer = chat(assistant, "社区嵌入式服务设施谁负责", "日本签证咋办")
+    assert answer.refused and cited(answer) == []
+
+
+def test_a_short_question_in_the_previous_tasks_words_prefers_it(assistant):
+    _, answer = chat(assistant, "城市建设者之家谁负责", "床位弄多少")
+    assert cited(answer) == [17] and "12万张" in answer.answer
+
+
+def test_ordinals_from_the_start_and_from_the_end(assistant):
+    units = [t.n for t in assistant.document.tasks if "市商务委" in t.units]
+    _, first, second_last = chat(assistant, "商务委这边摊了几件事", "头一条讲啥", "倒数第二个谁牵头")
+    assert cited(first) == [units[0]] and cited(second_last) == [units[-2]]
+
+
+@pytest.mark.parametrize("check", ["住建委牵头对吧", "住建委有份伐？"])
+def test_yes_no_particles(assistant, check):
+    _, answer = chat(assistant, "海绵城市归谁管", check)
+    assert answer.answer.startswith("是") and cited(answer) == [32]
+
+
+def test_involvement_lists_every_task_of_the_unit(assistant):
+    """参与 is any involvement: the unit's whole list (co-only is asked with 配合 or 不牵头)."""
+    tasks = [t.n for t in assistant.document.tasks if "市数据局" in t.units]
+    co = [t.n for t in assistant.document.tasks if "市数据局" in t.units[1:]]
+    involved, = chat(assistant, "数据局都参与了啥")
+    supporting, = chat(assistant, "数据局配合的有哪些")
+    assert sorted(cited(involved)) == tasks and sorted(cited(supporting)) == co
+
+
+def test_narrowing_keeps_every_item_that_quotes_the_word(assistant):
+    listed, narrowed = chat(assistant, "交通委负责哪些任务", "这里头跟铁路沾边的有哪几条")
+    quoting = [n for n in cited(listed) if "铁路" in assistant.document.task(n).text]
+    assert len(quoting) > 3 and sorted(cited(narrowed)) == sorted(quoting)

@@ -18,6 +18,10 @@ from assistant.multi import split_topics
         ("海绵城市谁负责", 0),
         ("养老护理和家政服务的技能培训归谁管", 0),  # one task, two words
         ("路边电线入地、杆箱整治，谁负责？", 0),
+        ("建设者之家和保租房，期限一样不", 2),  # a comparison: each side answered the same way
+        ("海绵城市要到多少？公园城市呢？", 2),  # "X呢" asks the question before it again
+        ("燃气管道改造谁管 & 碳普惠谁管", 2),  # two whole questions joined by "&"
+        ("保租房归哪个局，建设者之家床位几张，海绵城市谁牵头", 3),
     ],
 )
 def test_split(assistant, question, parts):
@@ -39,3 +43,16 @@ def test_figures_for_each_topic(assistant):
     answer = assistant.ask("建设者之家床位和品牌首店，各定了多少？")
     assert {17, 46} <= {c.task for c in answer.citations}
     assert "12万张" in answer.answer and "800家" in answer.answer
+
+
+def test_parts_that_find_one_task_are_kept_when_others_differ(assistant):
+    """Three questions, two of them about one task (燃气管道 and 供水管道 are both task 30): each is answered."""
+    answer = assistant.ask("供水管道改多少公里，燃气管道又是谁牵头，海绵城市比例定了多少")
+    assert answer.route == "several" and {c.task for c in answer.citations} == {30, 32}
+    assert "同上" in answer.answer
+
+
+def test_topics_listed_then_one_unit_question(assistant):
+    """"A、B，这几条都是X牵头么": each topic answered with its lead, not X's whole list."""
+    answer = assistant.ask("沪渝蓉铁路、省际公路，这几条都是交通委牵头么")
+    assert answer.route == "several" and {c.task for c in answer.citations} == {58, 61}

@@ -59,7 +59,11 @@ def test_task_numbers(text, numbers):
         ("组织实施部分有哪些任务", {"route": "part", "part": 5}),
         ("人社局牵头哪些任务？", {"route": "unit", "units": ("市人力资源社会保障局",), "role": "lead"}),
         ("住建委负责哪些任务", {"route": "unit", "units": ("市住房城乡建设管理委",), "role": "any"}),
-        ("发改委参与了哪些任务", {"route": "unit", "units": ("市发展改革委",), "role": "co"}),
+        # 参与 is any involvement ("数据局都参与了哪些工作": its whole list); co-only is said with 配合 or against 牵头
+        ("发改委参与了哪些任务", {"route": "unit", "units": ("市发展改革委",), "role": "any"}),
+        ("发改委配合了哪些任务", {"route": "unit", "units": ("市发展改革委",), "role": "co"}),
+        ("发改委只参与不牵头的任务有哪些", {"route": "unit", "units": ("市发展改革委",), "role": "co"}),
+        ("List the tasks led by the Housing Administration Bureau", {"route": "unit", "role": "lead"}),
         ("浦东有哪些任务", {"route": "unit", "units": ("浦东新区人民政府",)}),
         ("What tasks does the Pudong government have?", {"route": "unit", "units": ("浦东新区人民政府",)}),
         ("2028年底要完成什么？", {"route": "deadline", "year": 2028}),
