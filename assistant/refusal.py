@@ -4,8 +4,9 @@ A question that reaches retrieval (a topic, or a unit's tasks) is answered only 
 the plan covers it. The evidence (:func:`features`), each a named number:
 
 * ``kind``        log-odds that the question, by its own form, asks something the plan never states:
-                  a logistic regression over the question's character 1-3-grams (:func:`ngrams`),
-                  fitted on labelled questions (``kind`` block of the parameters);
+                  a logistic regression over the question's character 1-3-grams and English words
+                  (:func:`ngrams`), one per language, fitted on labelled questions (``kind`` block of the
+                  parameters); ``kind_en`` holds it for English questions;
 * ``dense_top``, ``dense_gap``, ``dense_z``   cosine of the best task (its best passage), its margin over
                   the second, and how far it stands above the mean over all tasks, in standard deviations;
 * ``bm25_top``    log(1 + BM25 score of the best task); ``agree``: 1 when BM25 and dense agree on it;
@@ -13,7 +14,7 @@ the plan covers it. The evidence (:func:`features`), each a named number:
   ``topic_in_plan`` / ``topic_in_best``: share of its topic words (jieba) found in any task's text or
   views / in the best task's;
 * ``cue_<group>`` 1 when a word of that group of :file:`data/cues.toml` occurs (money, person, procedure,
-                  achieved, specific_date, other_place, compare, opinion, legal, news, internal_process,
+                  achieved, specific_date, other_place, vendor, compare, opinion, legal, news, internal_process,
                   instruction); ``cue_in_task``: 1 when the best task itself uses such a word (补贴, 苏州);
 * ``quantity_no_number``  the question asks how many/much and the best task states no figure;
   ``date_no_deadline``: it asks when, and the best task states no year or period;
@@ -27,10 +28,12 @@ The decision is a logistic regression over the standardised features; its parame
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -40,6 +43,7 @@ import numpy as np
 
 from .errors import RegistryError
 from .text import fold
+from .understanding import is_english
 
 MODEL_FILE = "refusal.json"
 _EN_WORD = re.compile(r"[a-z]")
@@ -109,9 +113,12 @@ def _default_cues() -> Cues:
 
 
 def ngrams(text: str) -> list[str]:
-    """Character 1-3-grams of ``fold(text)``: what the ``kind`` classifier reads (fit and predict alike)."""
-    folded = fold(text)
-    return [folded[i : i + n] for n in (1, 2, 3) for i in range(len(folded) - n + 1)]
+    """What the ``kind`` classifier reads (fit and predict alike): character 1-3-grams of the Chinese in
+    ``fold(text)``, and English words and word pairs (character grams of English learn spelling, not form)."""
+    folded = re.sub(r"[a-z]+", " ", fold(text))
+    grams = [run[i : i + n] for run in folded.split() for n in (1, 2, 3) for i in range(len(run) - n + 1)]
+    words = re.findall(r"[a-z]+", unicodedata.normalize("NFKC", text).lower())
+    return grams + [f"w:{w}" for w in words] + [f"w:{a}_{b}" for a, b in itertools.pairwise(words)]
 
 
 def has_figure(text: str) -> bool:
@@ -175,7 +182,10 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
 
 
 def kind_score(question: str, kind: Mapping[str, Any]) -> float:
-    """Log-odds, from the question's form alone, that it asks what the plan never states."""
+    """Log-odds, from the question's form alone, that it asks what the plan never states. Chinese and English
+    questions have classifiers of their own (``kind["zh"]``, ``kind["en"]``): each its own baseline."""
+    if "zh" in kind:
+        kind = kind["en" if is_english(question) else "zh"]
     weights: Mapping[str, float] = kind["weights"]
     return float(kind["intercept"]) + sum(weights.get(g, 0.0) for g in set(ngrams(question)))
 

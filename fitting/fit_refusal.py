@@ -9,7 +9,8 @@ labelled answerable or not. ``evals/holdout`` is never read here.
 
 Two stages, both logistic regressions (scikit-learn):
 
-1. ``kind``: the question's character 1-3-grams -> out of plan or not (its form alone);
+1. ``kind``: the question's form alone (character 1-3-grams of its Chinese, words and word pairs of its
+   English) -> out of plan or not; Chinese and English questions get a classifier each;
 2. the decision: the named features of :func:`assistant.refusal.features`, with ``kind`` taken from
    out-of-fold predictions of stage 1 (so the decision learns how far to trust it on unseen questions).
 
@@ -44,10 +45,10 @@ from assistant.qa import Assistant  # noqa: E402
 from assistant.refusal import DENSE_FEATURES, MODEL_FILE, features, ngrams  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.text import simplified  # noqa: E402
-from assistant.understanding import strip_markup  # noqa: E402
+from assistant.understanding import is_english, strip_markup  # noqa: E402
 
 DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "train" / "questions-who.jsonl",
-        ROOT / "evals" / "train" / "questions-en-trad.jsonl",
+        ROOT / "evals" / "train" / "questions-en-trad.jsonl", ROOT / "evals" / "train" / "questions-scope.jsonl",
         ROOT / "evals" / "dev" / "cases.jsonl"]
 EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
@@ -86,13 +87,55 @@ def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[d
     return texts, feats, np.array(labels), np.array(decisive)
 
 
-def kind_model(c: float):
+def _ngram_model(c: float):
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     return make_pipeline(CountVectorizer(analyzer=ngrams, binary=True, min_df=2),
                          LogisticRegression(C=c, class_weight="balanced", max_iter=5000))
+
+
+class KindModel:
+    """Stage 1, one n-gram classifier per language: English questions carry few grams, and under a shared
+    intercept fitted mostly on Chinese they would all look out of plan."""
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+        self.models: dict[str, object] = {}
+
+    @staticmethod
+    def _by_language(texts: list[str]) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {"zh": [], "en": []}
+        for i, text in enumerate(texts):
+            groups["en" if is_english(text) else "zh"].append(i)
+        return groups
+
+    def fit(self, texts: list[str], y: np.ndarray) -> KindModel:
+        for lang, idx in self._by_language(texts).items():
+            self.models[lang] = _ngram_model(self.c).fit([texts[i] for i in idx], y[idx])
+        return self
+
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros(len(texts))
+        for lang, idx in self._by_language(texts).items():
+            if idx:
+                out[idx] = self.models[lang].decision_function([texts[i] for i in idx])  # type: ignore[attr-defined]
+        return out
+
+    def params(self) -> dict[str, dict]:
+        """The runtime's form (:func:`assistant.refusal.kind_score`): per language, intercept and gram weights."""
+        out = {}
+        for lang, model in self.models.items():
+            vectorizer, lr = model.steps[0][1], model.steps[1][1]  # type: ignore[attr-defined]
+            weights = {g: round(float(w), 5) for g, w in zip(vectorizer.get_feature_names_out(), lr.coef_[0], strict=True)
+                       if abs(w) >= 1e-4}
+            out[lang] = {"intercept": round(float(lr.intercept_[0]), 6), "weights": weights}
+        return out
+
+
+def kind_model(c: float) -> KindModel:
+    return KindModel(c)
 
 
 def oof_kind(texts: list[str], y: np.ndarray, c: float, folds: int = 5) -> np.ndarray:
@@ -233,15 +276,12 @@ def main() -> int:
     decision = decision_model(args.c).fit(matrix(feats, names, kind_all), y)
     lexical = decision_model(args.c).fit(matrix(feats, lexical_names, kind_all), y)
     kind = kind_model(args.kind_c).fit(texts, y)
-    vectorizer, lr = kind.steps[0][1], kind.steps[1][1]
-    weights = {g: round(float(w), 5) for g, w in zip(vectorizer.get_feature_names_out(), lr.coef_[0], strict=True)
-               if abs(w) >= 1e-4}
     full_params = head_params(decision, names, chosen["threshold"])
     params = {
         "full": full_params,
         "lexical": head_params(lexical, lexical_names, chosen["threshold"]),
         "fast": {"bm25_ratio": FAST_BM25_RATIO, "min_p": fast_min_p},
-        "kind": {"intercept": round(float(lr.intercept_[0]), 6), "weights": weights},
+        "kind": kind.params(),
         "fitted": {
             "date": dt.date.today().isoformat(),
             "script": "fitting/fit_refusal.py",

@@ -28,8 +28,10 @@ def test_bundled_cues_load_and_every_group_has_a_reason():
     assert all(zh and en for zh, en in cues.reasons.values())
 
 
-def test_ngrams_are_the_folded_1_to_3_grams():
-    assert ngrams("Ａ b") == ["a", "b", "ab"]
+def test_ngrams_are_chinese_character_grams_and_english_words():
+    assert ngrams("海绵城") == ["海", "绵", "城", "海绵", "绵城", "海绵城"]
+    assert ngrams("Ａ drainage pipes") == ["w:a", "w:drainage", "w:pipes", "w:a_drainage", "w:drainage_pipes"]
+    assert ngrams("G60走廊") == ["6", "0", "走", "廊", "60", "0走", "走廊", "60走", "0走廊", "w:g"]
 
 
 def test_a_head_is_a_standardised_logistic_regression():
