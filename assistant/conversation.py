@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from .answer import Answer
 from .understanding import Context, Intent
 
+RECENT = 6  # the main task of each of the last turns, remembered for "这两条"
+
 
 @dataclass
 class Conversation:
@@ -31,8 +33,9 @@ class Conversation:
         if intent is None or answer.kind == "invalid":
             return
         listing = self._context.listing
+        recent = self._context.recent
         if answer.refused:
-            self._context = Context(self._context.tasks, self._context.units, intent, listing)
+            self._context = Context(self._context.tasks, self._context.units, intent, listing, recent)
             return
         tasks = tuple(c.uid or c.task for c in answer.citations)
         if len(tasks) > 1:
@@ -43,4 +46,6 @@ class Conversation:
             units = answer.citations[0].units
         else:
             units = self._context.units
-        self._context = Context(tasks or self._context.tasks, units, intent, listing)
+        if tasks:  # the task each turn was mainly about (its first citation)
+            recent = tuple(n for n in recent if n != tasks[0])[-(RECENT - 1):] + tasks[:1]
+        self._context = Context(tasks or self._context.tasks, units, intent, listing, recent)

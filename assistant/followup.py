@@ -40,7 +40,7 @@ _MEMBERSHIP = re.compile(r"也|还|名单|其中|里面|之列|之一|在内|包
 # "那X呢" starts over with X; "那这个活儿…" / "那它…" still points back.
 _STARTS_OVER = re.compile(r"^\s*(?:那么?(?![这它那个])|还有|再问|另外|and\b|what about|how about)",
                           re.I)
-_PLURAL = re.compile(r"它们|这些|这几|他们|\bthey\b|\bthem\b|\btheir\b", re.I)
+_PLURAL = re.compile(r"它们|这些|这几|这两|两者|二者|这俩|他们|\bthey\b|\bthem\b|\btheir\b|\bboth\b", re.I)
 _UNIT_PRONOUN = re.compile(r"它|他们|该单位|这个单位|这个部门|该部门|这家|\b(?:it|they)\b", re.I)
 # "还负责什么": a question about a unit's tasks, so its pronoun means the unit just named.
 _UNIT_TASKS = re.compile(r"还负责|还管|还牵头|还参与|负责哪些|负责什么|管哪些|管什么|牵头哪些|牵头了哪些|参与哪些|参与了哪些|"
@@ -48,6 +48,10 @@ _UNIT_TASKS = re.compile(r"还负责|还管|还牵头|还参与|负责哪些|负
 # "原文给我看看", "具体咋说的": asking for the wording of what was just cited
 _CONTENT = re.compile(r"原文|原话|全文|具体内容|具体怎么|咋说|怎么说|怎么写|写了啥|说了啥|讲了啥|讲啥|说啥|详细|细节|"
                       r"\b(?:details?|full text|wording|exact words)\b", re.I)
+# "A还是B": which of two units
+_EITHER = re.compile(r"还是|\bor\b", re.I)
+# "这两条" / "两者": the two tasks of the last turns, when the last answer cited one
+_BOTH = re.compile(r"这两|两条|两项|两者|二者|这俩|\bboth\b|these two|the two", re.I)
 SHORT = 14  # characters (folded): a follow-up this short leans on the previous turn
 
 
@@ -70,6 +74,9 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
         return replace(_carry(previous, intent), route="task", tasks=(picked,), units=(), followup="ordinal")
     if intent.route == "task":
         return intent
+    # 2a. "A还是B牵头" about the previous task: which of them — answered by naming the task's units / lead
+    if len(intent.units) > 1 and _EITHER.search(q) and context.tasks and (short or intent.pronoun):
+        return replace(intent, route="task", tasks=context.tasks[:1], units=(), asks_who=True, followup="either")
     # 2. yes/no: is this unit among the previous task's units (or its lead)?
     if intent.yesno and intent.units and context.tasks and (short or intent.pronoun or _MEMBERSHIP.search(q)):
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
@@ -79,9 +86,11 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     known = bool(intent.known)
     starts_over = bool(_STARTS_OVER.search(q))
     within = bool(_WITHIN.search(q)) and listed
-    # 3a. narrowing the previous list to one unit's items: 其中住建委参与的有哪些？
+    # 3a. narrowing the previous list to one unit's items: 其中住建委参与的有哪些？ / (after 科委负责哪些) 其中它自己牵头的
     if intent.units and within and not known:
         return replace(intent, route="unit", within=context.tasks, followup="within-unit")
+    if within and not known and not intent.units and intent.role != "any" and context.units and previous.route == "unit":
+        return replace(intent, route="unit", units=context.units[:1], within=context.tasks, followup="within-unit")
     # 3. the same question about another unit: 那人社局呢？
     if intent.units:
         if not has_topic and (short or starts_over) and (intent.pronoun or starts_over):
@@ -101,9 +110,9 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
         # 7. new words about the same task(s): 它要打造的品牌叫什么？
         if intent.pronoun and context.tasks and not starts_over and known:
             return replace(intent, route="topic", prefer=context.tasks, followup="pronoun-topic")
-        # 7b. a short question in everyday words, without a term of the plan of its own (要多长时间建好，建多少张床):
-        #     about the same task(s) when they match it
-        if short and context.tasks and not starts_over and known and not intent.specific:
+        # 7b. a short question without a pronoun (要多长时间建好，建多少张床 / 每年新开几家才算达标): about the same task
+        #     when it ranks near the top and holds the question's own plan terms (qa.Assistant._topic decides)
+        if short and context.tasks and not starts_over and known:
             return replace(intent, route="topic", prefer=context.tasks, followup="same-topic")
         if known:
             return intent
@@ -118,6 +127,8 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
             return intent
         tasks = context.tasks if (_PLURAL.search(q) or (within and not (intent.asks_who or intent.asks_lead))) \
             else context.tasks[:1]
+        if _BOTH.search(q) and len(tasks) < 2 and len(context.recent) >= 2:  # 这两条: the last two tasks talked about
+            tasks = context.recent[-2:]
         return replace(intent, route="task", tasks=tuple(tasks), followup="pronoun-task")
     return intent
 

@@ -21,10 +21,11 @@ from .understanding import asks_something, is_english, topic_words
 _SEVERAL = re.compile(
     r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
     # comparisons ("A和B，截止时间一样吗"): each side is answered, side by side
-    r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|区别|"
+    r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|不一样|区别|差别|"
     r"\b(?:respectively|both|each of|the same|differ)\b",
     re.I,
 )
+_PREPOSITION = re.compile(r"(?:在|对|对于|就|于)\s*$")
 # Sentence ends, and "&" (staff join two whole questions with it)
 _SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&")
 # "X呢": a clause that asks the question before it again, about X
@@ -33,7 +34,10 @@ _COMMAS = re.compile(r"[，,]")
 _JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&", re.I)
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
-_COMPARE = re.compile(r"[，,\s]*(?:是否)?(?:一样|一致|相同)(?:吗|不|么|伐)?\s*$")
+# "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked
+_COMPARE = re.compile(
+    r"[，,\s]*(?:是否|有啥|有什么|有何)?[，,\s]*(?:一样|一致|相同|不一样|不同|区别|差别)(?:吗|不|么|伐|呢)?\s*$"
+)
 MAX_TOPICS = 4
 DECISIVE = 1.5  # a part whose best BM25 task scores this many times the second is not embedded to compare
 
@@ -77,6 +81,11 @@ def _shared_question(question: str, english: bool) -> list[str]:
     cue = _SEVERAL.search(question)
     assert cue is not None
     head, ask = question[: cue.start()], question[cue.start() :]
+    # "A，B，应急局在这两条里是牵头还是配合": a clause whose words before the pointer back (这两条) end in a preposition
+    # is the subject of the question, not a topic
+    start = max(head.rfind(c) for c in "，,") + 1
+    if _DEICTIC.match(cue.group(0)) and start > 0 and _PREPOSITION.search(head):
+        head, ask = question[:start], question[start:]
     # "A和B，这两件事分别…": a trailing clause without topic words belongs to the question
     pieces = [p.strip() for p in _COMMAS.split(head) if p.strip()]
     while pieces and not _has_topic(pieces[-1], english):

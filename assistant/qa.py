@@ -9,6 +9,7 @@ retrieval) -> the refusal decision (:mod:`assistant.refusal`, fitted) -> :class:
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -95,6 +96,7 @@ class Assistant:
         self._views = {n: "\n".join(v) for n, v in views.items()}
         self._words = {t.uid: set(tokenize(f"{t.text}\n{self._views.get(t.uid, '')}")) for t in document.tasks}
         self._plan_words = set().union(*self._words.values())
+        self._texts = {t.uid: fold(f"{t.text}\n{self._views.get(t.uid, '')}") for t in document.tasks}
         self.vocabulary = vocabulary_for(document, registry, glossary, [v for vs in views.values() for v in vs])
         self.targets = extract_targets(document)
         # The fitted refusal decision: the bundled one unless a model (or None, to answer everything) is given.
@@ -344,6 +346,14 @@ class Assistant:
             decision, probe = None, self.search_engine.probe(intent.query)
         else:
             decision, probe = self._judge(intent)
+        if intent.followup == "same-topic":
+            # no pronoun: the previous task only when it is near the top and holds the question's own plan terms
+            # (谁负责海绵城市？ after a task that never says 海绵城市 stands alone, and is judged)
+            near = [h for h in probe.hits(PREFER_RANK) if h.task.uid in intent.prefer
+                    and all(w in self._texts[h.task.uid] for w in intent.specific)]
+            if near:
+                return self.composer.task_detail(intent.question, [near[0].task], intent.english)
+            return self._topic(replace(intent, prefer=(), followup=""))
         hits = probe.hits(k)
         if intent.scope:
             hits = [h for h in hits if h.task.doc == intent.scope][: max(self.settings.top_k, 10)]
@@ -425,8 +435,14 @@ class Assistant:
         else every item BM25 finds X in nearly as strongly as the best (at most NARROW_MAX), or the
         best-ranked item when BM25 finds X in none."""
         words = [w for run in intent.topic for w in tokenize(run) if len(w) >= 2 and w in self._plan_words]
-        quoting = [h.task for h in hits if any(w in fold(h.task.text) for w in words)]
-        if quoting and len(quoting) <= max(NARROW_MAX, len(hits) // 2):  # a word that picks, not one most items use
+        texts = {h.task.uid: fold(h.task.text) for h in hits}
+        quoted = {w: {uid for uid, text in texts.items() if w in text} for w in words}
+        # each quoted word weighs by how few of the listed items use it (新城 in every item of a 新城 list weighs ~0)
+        weight = {w: math.log((len(hits) + 1) / (len(uids) + 0.5)) for w, uids in quoted.items() if uids}
+        score = {uid: sum(weight[w] for w in weight if uid in quoted[w]) for uid in texts}
+        best = max(score.values(), default=0.0)
+        quoting = [h.task for h in hits if best > 0 and score[h.task.uid] >= NARROW_RATIO * best]
+        if quoting and len(quoting) <= max(NARROW_MAX, len(hits) // 2):  # words that pick, not ones most items use
             return quoting
         scored = [h for h in hits if h.bm25_score]
         if not scored:

@@ -106,6 +106,7 @@ _SCAFFOLD = re.compile(
     r"及|或|还|也|都|由|归|管|对|把|被|给|这|那|它|该|个|项|条|有|没有|几|多少|目标|指标|要求|怎么|如何|为什么|"
     r"文件|方案|分工|规定|提到|说|讲|写|上海|我市|本市|全市|市里|我们|我|你|计划|行动|推进|开展|实施|加强|建设|"
     r"完成|做|干|搞|情况|内容|措施|政策|问题|分别|一共|总共|共有|列出|列一下|列举|都|哪|这块|那块|这部分|里头|"
+    r"全部|所有|讲讲|说说|介绍|自己|本身|"
     r"公里|平方米|万张|比例|百分比|期限|时候|哪年|时间|截止|数字|数量|是否|能不能|会不会|出现|提及|涉及|其中|里面|当中|"
     r"这些|上述|以上",
 )
@@ -377,6 +378,7 @@ class Context:
     units: tuple[str, ...] = ()  # units the previous answer was about (lead first)
     intent: Intent | None = None
     listing: tuple[int, ...] = ()  # the last list answered (kept while follow-ups pick items from it)
+    recent: tuple[int, ...] = ()  # the main task of each of the last turns, oldest first (这两条 across two answers)
 
 
 def understand(
@@ -530,6 +532,7 @@ _EN_STOP = frozenset(
     department departments agency agencies body bodies goal goals target targets deadline section
     part there their they them has have will should must involve involves involved involving concern concerns
     related relate named mention mentions mentioned name one ones whos over period periods timeframe time years
+    every each whole full complete entire same different differ difference
     year long km kilometres kilometers metres meters square percent percentage share figure figures number""".split()
 )
 

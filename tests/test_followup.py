@@ -125,3 +125,19 @@ def test_narrowing_keeps_every_item_that_quotes_the_word(assistant):
     listed, narrowed = chat(assistant, "交通委负责哪些任务", "这里头跟铁路沾边的有哪几条")
     quoting = [n for n in cited(listed) if "铁路" in assistant.document.task(n).text]
     assert len(quoting) > 3 and sorted(cited(narrowed)) == sorted(quoting)
+
+
+def test_which_of_two_units_leads_the_previous_task(assistant):
+    _, answer = chat(assistant, "海绵城市归谁管", "那这条是水务局牵头还是住建委牵头")
+    assert cited(answer) == [32] and "市住房城乡建设管理委" in answer.answer
+
+
+def test_these_two_means_the_tasks_of_the_last_two_turns(assistant):
+    *_, answer = chat(assistant, "海绵城市归谁管", "那燃气管道改造呢", "这两条牵头的是同一家吗")
+    assert sorted(cited(answer)) == [30, 32]
+
+
+def test_narrowing_a_units_list_by_its_role(assistant):
+    lead = [t.n for t in assistant.document.tasks if t.lead_unit == "市科委"]
+    listed, narrowed = chat(assistant, "科委都管哪些事", "其中它牵头的是哪几条")
+    assert len(cited(listed)) > len(lead) and sorted(cited(narrowed)) == lead

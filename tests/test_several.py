@@ -56,3 +56,9 @@ def test_topics_listed_then_one_unit_question(assistant):
     """"A、B，这几条都是X牵头么": each topic answered with its lead, not X's whole list."""
     answer = assistant.ask("沪渝蓉铁路、省际公路，这几条都是交通委牵头么")
     assert answer.route == "several" and {c.task for c in answer.citations} == {58, 61}
+
+
+def test_a_subject_before_the_pointer_back_is_not_a_topic(assistant):
+    """"A，B，应急局在这两条里…": 应急局 asks about A and B; it is not a third topic."""
+    parts = split_topics("平急两用设施，房屋体检制度，应急局在这两条里是牵头还是配合", assistant.search_engine)
+    assert len(parts) == 2 and all("应急局" in p for p in parts)
