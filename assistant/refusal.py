@@ -14,7 +14,7 @@ the plan covers it. The evidence (:func:`features`), each a named number:
   ``topic_in_plan`` / ``topic_in_best``: share of its topic words (jieba) found in any task's text or
   views / in the best task's;
 * ``cue_<group>`` 1 when a word of that group of :file:`data/cues.toml` occurs (money, person, procedure,
-                  achieved, specific_date, other_place, vendor, compare, opinion, legal, news, internal_process,
+                  achieved, specific_date, other_place, compare, opinion, legal, news, internal_process,
                   instruction); ``cue_in_task``: 1 when the best task itself uses such a word (补贴, 苏州);
 * ``quantity_no_number``  the question asks how many/much and the best task states no figure;
   ``date_no_deadline``: it asks when, and the best task states no year or period;
@@ -51,7 +51,9 @@ _YEAR = re.compile(r"(20\d\d)\s*年?")
 _QUANTITY = re.compile(r"多少|几(?:个|项|条|家|张|公里|万|成|星|年|大|所|座|类|种|分钟)|数量|比例|百分之|占比|"
                        r"how (?:many|much|far|long)|what (?:percentage|share|number)", re.I)
 _WHEN = re.compile(r"什么时候|哪年|哪一年|何时|几时|多久|什么时间|具体时间|期限|\bwhen\b|what year|which year|how long", re.I)
-_DEADLINE = re.compile(r"20\d\d|十[四五]五|[一二三四五两]年|每年|期间")
+# a year, a period, or a duration ("1个工作日以内", "30分钟"): what answers 什么时候 / 多久
+_DEADLINE = re.compile(r"20\d\d|十[四五]五|[一二三四五两]年|每年|期间|"
+                       r"[\d一二三四五六七八九十两半]+\s*个?(?:工作日|天|日内|小时|分钟|个月|周)")
 _FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万两]+(?:个|项|条|家|张|公里|万|星|年|大|所|座|类|种|分钟|倍)")
 
 

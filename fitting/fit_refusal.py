@@ -3,7 +3,7 @@
     .venv/bin/python fitting/fit_refusal.py            # fit, print cross-validated figures, write the model
     .venv/bin/python fitting/fit_refusal.py --dry-run  # fit and print only
 
-Data: every single-turn question of ``evals/train/questions.jsonl`` and ``evals/dev/cases.jsonl`` that
+Data: every single-turn question of ``evals/train/questions*.jsonl`` and ``evals/dev/`` (cases, everyday-*) that
 reaches the decision (a topic or a unit's tasks; lookups by number, section, part or year never do),
 labelled answerable or not. ``evals/holdout`` is never read here.
 
@@ -49,7 +49,8 @@ from assistant.understanding import is_english, strip_markup  # noqa: E402
 
 DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "train" / "questions-who.jsonl",
         ROOT / "evals" / "train" / "questions-en-trad.jsonl", ROOT / "evals" / "train" / "questions-scope.jsonl",
-        ROOT / "evals" / "dev" / "cases.jsonl"]
+        ROOT / "evals" / "dev" / "cases.jsonl", ROOT / "evals" / "dev" / "everyday.jsonl",
+        ROOT / "evals" / "dev" / "everyday-2.jsonl", ROOT / "evals" / "dev" / "everyday-3.jsonl"]
 EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 DECIDED = ("topic", "unit")
