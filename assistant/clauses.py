@@ -2,7 +2,7 @@
 local detail is set aside.
 
 * :func:`split_clauses` cuts a draft into clauses with their offsets (sentences on 。！？； and line
-  breaks, then on ，、 where a piece is long enough to carry a claim);
+  breaks, a heading off at its colon, then on ，、 where a piece is long enough to carry a claim);
 * :func:`marks` finds the citations a clause already carries (〔任务13〕, （第8项）, 任务32, 第30项);
 * :func:`plain` is the clause as the plan would say it: traditional characters converted, OCR spaces
   removed, citation marks dropped, and local detail (counts, years, money, 我区/我局/我街道) discounted.
@@ -22,6 +22,8 @@ _SENTENCE_END = "。！？；!?;\n"
 MIN_CLAUSE_CHARS = 6
 # 、 separates list items; a piece is split on it only when every item is at least this long.
 MIN_ENUM_CHARS = 9
+# A run before a sentence's first colon, without commas and at most this long, is a heading.
+MAX_HEADING_CHARS = 40
 _LEAD_IN = re.compile(
     r"(?:以来|方面|期间|当前|目前|同时|此外|其中|首先|其次|最后|总之|为此|对此|一是|二是|三是|四是|五是|"
     r"今年|去年|上半年|下半年|年内|近年来|截至目前|下一步|与此同时|总体来看|具体来看)$"
@@ -37,6 +39,7 @@ class Span:
     text: str
     start: int
     end: int
+    heading: bool = False  # a heading cut off at its colon: names the report, claims nothing
 
 
 def _content_len(text: str) -> int:
@@ -69,6 +72,21 @@ def _is_lead_in(text: str) -> bool:
     return _content_len(text) < MIN_CLAUSE_CHARS or bool(_LEAD_IN.search(text))
 
 
+def _headed(draft: str, sentences: list[Span]) -> list[Span]:
+    """Sentences with a heading ("宝山区发展改革委2024年工作总结：…", "一、住房保障：") cut off at its colon: a short
+    run without commas before the first colon is a heading, not part of the claim after it."""
+    out = []
+    for sentence in sentences:
+        colon = min((i for c in "：:" if (i := sentence.text.find(c)) >= 0), default=-1)
+        head = sentence.text[:colon]
+        if colon > 0 and not re.search(r"[，,、]", head) and _content_len(head) <= MAX_HEADING_CHARS:
+            at = sentence.start + colon
+            out += [Span(head, sentence.start, at, heading=True), Span(draft[at + 1 : sentence.end], at + 1, sentence.end)]
+        else:
+            out.append(sentence)
+    return out
+
+
 def split_clauses(draft: str) -> list[Span]:
     """Clauses of a draft with their offsets.
 
@@ -78,7 +96,11 @@ def split_clauses(draft: str) -> list[Span]:
     end of a sentence stays with what precedes it.
     """
     clauses: list[Span] = []
-    for sentence in _cut(draft, 0, len(draft), _SENTENCE_END):
+    for sentence in _headed(draft, _cut(draft, 0, len(draft), _SENTENCE_END)):
+        if sentence.heading:
+            if (span := _trim(draft, sentence.start, sentence.end)) is not None:
+                clauses.append(Span(span.text, span.start, span.end, heading=True))
+            continue
         pieces: list[Span] = []
         for piece in _cut(draft, sentence.start, sentence.end, "，,"):
             items = _cut(draft, piece.start, piece.end, "、")

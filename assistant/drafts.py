@@ -288,7 +288,7 @@ class DraftCiter:
         """Split ``draft`` into clauses and suggest tasks for each (at most one embedding batch in all)."""
         model = self.model or DraftModel.load()
         spans = split_clauses(draft)
-        decided = self._decide_all([span.text for span in spans], model)
+        decided = self._decide_all(["" if span.heading else span.text for span in spans], model)  # a heading claims nothing
         # A claim may run across a comma ("在区行政服务中心设立专窗，户籍、入学证明一窗受理"): two neighbouring clauses of
         # one sentence that are each left uncited are tried together; a citation goes after the second.
         pairs = [i for i in range(len(spans) - 1) if not (decided[i] or NONE)[0] and not (decided[i + 1] or NONE)[0]
@@ -298,6 +298,15 @@ class DraftCiter:
             if decision and decision[0] and not (decided[i] or NONE)[0]:
                 decided[i + 1] = decision
                 decided[i] = NONE
+        # A citation mark the writer already put on a clause (〔任务8〕, （对应第8项）) is evidence too: when the model cites
+        # nothing there but the marked task is among the clause's candidates at the 低 band or better, it is kept.
+        for i, span in enumerate(spans):
+            tasks = (decided[i] or NONE)[0]
+            marked = [n for n, _, _ in marks(span.text) if n not in tasks and self.document.task(n) is not None]
+            if marked and not tasks:
+                supported = self._supported(span.text, marked, model)
+                if supported:
+                    decided[i] = ((supported[0][0],), supported[0][1], ())
         clauses = []
         for span, decision in zip(spans, decided, strict=True):
             tasks, p, hint = decision
@@ -327,6 +336,15 @@ class DraftCiter:
                 decided[i] = self._decide(self.candidates(prepared[i], dense[prepared[i].query]), model)
         return decided
 
+    def _supported(self, text: str, marked: list[int], model: DraftModel) -> list[tuple[int, float]]:
+        """The marked tasks that are candidates of the clause with P at least the 低 band, best first."""
+        prepared = self.prepare(text, model)
+        if not prepared.query:
+            return []
+        dense = self.engine.dense_scores(self.engine.embedder.embed_queries([prepared.query]))[0]
+        found = [(c.task, model.full.decide(c.values).p_answerable) for c in self.candidates(prepared, dense)]
+        return sorted([(n, p) for n, p in found if n in marked and p >= model.bands["低"]], key=lambda np_: -np_[1])
+
     # -- evidence -----------------------------------------------------------------------------------
 
     def prepare(self, text: str, model: DraftModel | None) -> Prepared:
@@ -336,11 +354,9 @@ class DraftCiter:
         rest = query
         for m in sorted(mentions, key=lambda m: -m.start):
             rest = rest[: m.start] + " " + rest[m.end :]
+        # No spelling repair here (questions get one): a report's place and project names (沪苏湖铁路, 练塘) are not
+        # typos, and "repairing" them adds words the clause never said.
         folded = fold(rest)
-        _, fixes = self.vocabulary.uncovered(folded)
-        for _, fixed in fixes:  # spelling repairs are added, as for questions (海棉城市 -> 海绵城市)
-            folded += " " + fixed
-            query += " " + fixed
         words: list[Word] = []
         if self.glossary is not None:
             for shorthand, means in self.glossary.matches(folded):

@@ -3,7 +3,7 @@
     .venv/bin/python fitting/fit_drafts.py             # fit, print cross-validated figures, write the model
     .venv/bin/python fitting/fit_drafts.py --dry-run   # fit and print only
 
-Data: every clause the runtime splitter makes of ``evals/train/drafts.jsonl``, ``evals/dev/drafts.jsonl`` and, when it is beside
+Data: every clause the runtime splitter makes of ``evals/train/drafts.jsonl``, ``evals/dev/drafts*.jsonl`` and, when it is beside
 the checkout, ``../shared/evals-external/drafts.jsonl`` (dev data written outside the project). The holdout
 drafts (``evals/holdout``) are never read here. Each clause is labelled with the tasks of the labelled clauses it
 overlaps. Folds group the clauses of one paragraph together.
@@ -41,6 +41,7 @@ from assistant.refusal import ngrams  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 DATA = [ROOT / "evals" / "train" / "drafts.jsonl", ROOT / "evals" / "dev" / "drafts.jsonl",
+        ROOT / "evals" / "dev" / "drafts-2.jsonl",
         ROOT.parent / "shared" / "evals-external" / "drafts.jsonl"]
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 SEED = 17

@@ -31,6 +31,9 @@ from assistant.errors import InputError
         ("  \n\n  ", []),
         ("，，。；", []),
         ("海绵城市", ["海绵城市"]),
+        # a heading is cut off at its colon (and claims nothing); a colon after a comma is not a heading's
+        ("宝山区住房保障局2025年工作要点：推进海绵城市建设", ["宝山区住房保障局2025年工作要点", "推进海绵城市建设"]),
+        ("今年，我们重点做了三件事：推进海绵城市建设", ["今年，我们重点做了三件事：推进海绵城市建设"]),
     ],
 )
 def test_split_clauses(draft, clauses):
@@ -175,3 +178,21 @@ def test_ten_thousand_character_draft_in_one_call(assistant):
     assert [c.tasks for c in result.clauses[:6]] == [(32,), (30,), (), (16,), (), (36,)]
     # Assistant.cite strips markup and surrounding whitespace; offsets refer to that text
     assert re.sub(r"〔任务\d+〕", "", result.annotated) == draft.strip() == result.draft
+
+
+def test_a_heading_is_never_cited(assistant):
+    result = assistant.cite("海绵城市建设工作要点：全面推进海绵城市建设，新增达标面积12平方公里。")
+    heading, claim = result.clauses[0], result.clauses[1]
+    assert heading.text == "海绵城市建设工作要点" and heading.tasks == ()
+    assert 32 in claim.tasks
+
+
+def test_the_writers_own_mark_is_kept_when_the_evidence_supports_it(assistant):
+    """A clause the model alone would leave uncited keeps the writer's mark when that task is among its candidates."""
+    plain = "推动复兴公园、古城公园延时开放并打通周边步行通道"
+    unmarked = assistant.cite(plain).clauses[0]
+    assert unmarked.tasks == () and unmarked.hint == (34,)  # only a hint (低) on its own
+    kept = assistant.cite(plain + "（对应第34项）").clauses[0]
+    assert kept.tasks == (34,) and kept.checks[0].verdict == "right"
+    wrong = assistant.cite(plain + "（对应第8项）").clauses[0]  # a mark the evidence does not support stays wrong
+    assert wrong.tasks == () and wrong.checks[0].verdict == "wrong"
