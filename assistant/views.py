@@ -33,6 +33,7 @@ VIEWS_SUFFIX = ".views.toml"
 # A task text longer than this is also indexed by its sub-points.
 CLAUSE_MIN_TASK_CHARS = 50
 CLAUSE_MIN_CHARS = 12  # a sub-point shorter than this joins its neighbour
+CLAUSE_SPLIT_CHARS = 40  # a sentence at least this long is also cut at its commas
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,15 @@ def load_views(path: str | Path, document: Document) -> dict[int, tuple[str, ...
 
 
 def clauses(task: Task) -> list[str]:
-    """The sub-points of a long task text (cut at 。；, short pieces joined); [] for a short task."""
+    """The sub-points of a long task text (cut at 。；, and a long sentence at its commas, short pieces joined);
+    [] for a short task. A task that lists several actions in one sentence ("…互认互通，加强氢能基础设施协同布局，
+    探索开展低空飞行…") is found by one of them as well as a short task is by its whole text."""
     if len(task.text) < CLAUSE_MIN_TASK_CHARS:
         return []
+    sentences = [p for s in re.split(r"[。；]", task.text)
+                 for p in (re.split(r"[，,]", s) if len(s) >= CLAUSE_SPLIT_CHARS else [s])]
     pieces: list[str] = []
-    for piece in re.split(r"[。；]", task.text):
+    for piece in sentences:
         piece = piece.strip("，、 ")
         if not piece:
             continue
