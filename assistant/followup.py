@@ -36,10 +36,11 @@ _WITHIN = re.compile(
     r"其中|这些任务|这些里|这几条|这几项|这几个|里面|里头|当中|上述|以上|among (?:them|these)|of these|which of", re.I
 )
 # Words that put a unit inside or outside the previous answer ("也在名单里吗", "也参与吗").
-_MEMBERSHIP = re.compile(r"也|还|名单|其中|里面|之列|之一|在内|包括|包含|参与|负责|牵头|\b(?:also|too|included|among)\b", re.I)
+_MEMBERSHIP = re.compile(r"也|还|名单|其中|里面|之列|之一|在内|包括|包含|参与|负责|牵头|"
+                         r"\b(?:also|too|included|among|involved|listed|part of|on (?:it|that|this|the list))\b", re.I)
 # "那X呢" starts over with X; "那这个活儿…" / "那它…" still points back.
-_STARTS_OVER = re.compile(r"^\s*(?:那么?(?![这它那个])|还有|再问|另外|and\b|what about|how about)",
-                          re.I)
+_STARTS_OVER = re.compile(r"^\s*(?:那么?(?![这它那个])|还有|再问|另外|"
+                          r"(?:and|what about|how about)\b(?!.*\b(?:it|that one|this one|that task|this task)\b))", re.I)
 _PLURAL = re.compile(r"它们|这些|这几|这两|两者|二者|这俩|他们|\bthey\b|\bthem\b|\btheir\b|\bboth\b", re.I)
 _UNIT_PRONOUN = re.compile(r"它|他们|该单位|这个单位|这个部门|该部门|这家|\b(?:it|they)\b", re.I)
 # "还负责什么": a question about a unit's tasks, so its pronoun means the unit just named.
@@ -53,6 +54,7 @@ _EITHER = re.compile(r"还是|\bor\b", re.I)
 # "这两条" / "两者": the two tasks of the last turns, when the last answer cited one
 _BOTH = re.compile(r"这两|两条|两项|两者|二者|这俩|\bboth\b|these two|the two", re.I)
 SHORT = 14  # characters (folded): a follow-up this short leans on the previous turn
+SHORT_WORDS = 8  # ... or, in English, this many words
 
 
 def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
@@ -61,7 +63,7 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     if previous is None or not (context.tasks or context.units) or intent.route in ("section", "part", "deadline"):
         return intent
     q = intent.question
-    short = len(fold(q)) <= SHORT
+    short = len(q.split()) <= SHORT_WORDS if intent.english else len(fold(q)) <= SHORT
     listed = len(context.tasks) > 1
     # 1. an ordinal into the last list (第三条 after a list is its third item, not task 3; after "第二个呢"
     #    a "最后一个呢" still counts in that list)

@@ -27,7 +27,7 @@ _SEVERAL = re.compile(
 )
 _PREPOSITION = re.compile(r"(?:在|对|对于|就|于)\s*$")
 # Sentence ends, and "&" (staff join two whole questions with it)
-_SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&")
+_SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&|[（(]?\b\d{1,2}\s*[)）](?!\d)|[①-⑩]")
 # "X呢": a clause that asks the question before it again, about X
 _ASKS_AGAIN = re.compile(r"呢\s*$|\bwhat about\b|\bhow about\b", re.I)
 _COMMAS = re.compile(r"[，,]")
@@ -71,9 +71,16 @@ def _own_questions(question: str, english: bool) -> list[str]:
     pieces = [s for s in sentences if _has_topic(s, english)]
     if len(pieces) >= 2:
         return pieces
-    clauses = [c.strip() for s in sentences for c in _COMMAS.split(s) if c.strip()]
-    asking = [c for c in clauses if _has_topic(c, english) and (asks_something(c) or _ASKS_AGAIN.search(c))]
-    return asking if len(asking) >= 2 and len(asking) == len([c for c in clauses if _has_topic(c, english)]) else []
+    clauses = []
+    for clause in (c.strip() for s in sentences for c in _COMMAS.split(s) if c.strip()):
+        items = [i.strip() for i in clause.split("、") if i.strip()]  # "A哪年改完、B搞多少、C多少个": listed with 、
+        asks_each = len(items) > 1 and all(_has_topic(i, english) and asks_something(i) for i in items)
+        clauses += items if asks_each else [clause]
+    topical = [c for c in clauses if _has_topic(c, english)]
+    asking = [c for c in topical if asks_something(c) or _ASKS_AGAIN.search(c)]
+    # every clause with topic words asks something; a closing request ("一口气告诉我") may not
+    rest = [c for c in topical if c not in asking]
+    return asking if len(asking) >= 2 and (not rest or rest == topical[-1:]) else []
 
 
 def _shared_question(question: str, english: bool) -> list[str]:

@@ -53,6 +53,7 @@ LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
 NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
 SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
+SEVERAL_UNITS = 4  # "A和B各有哪些任务": at most this many units' lists in one answer
 
 
 def _concepts(query: str) -> list[str]:
@@ -204,7 +205,8 @@ class Assistant:
 
     def _answer(self, intent: Intent) -> Answer:
         # several topics; a unit question may list topics too ("A、B、C，这几条都是交通委牵头么")
-        if not intent.followup and (intent.route == "topic" or (intent.route == "unit" and intent.known)):
+        several_words = intent.specific or len(intent.known) > 1
+        if not intent.followup and (intent.route == "topic" or (intent.route == "unit" and several_words)):
             parts = split_topics(intent.question, self.search_engine)
             if parts:
                 return self._several(intent, parts)
@@ -269,6 +271,9 @@ class Assistant:
         # for something about the unit that the plan never states (a person, money, a procedure...).
         if decision is not None and decision.refuse and self.cues.found(intent.question):
             return self._refuse(intent, decision, [])
+        if len(intent.units) > 1 and not intent.within:  # 人才局跟编办分别负责几条: each unit's list, side by side
+            answers = [(unit, self._unit(replace(intent, units=(unit,)))) for unit in intent.units[:SEVERAL_UNITS]]
+            return self._with_decision(self.composer.several(intent.question, answers, intent.english), decision)
         unit = intent.units[0]
         info = self.registry.get(unit)
         scope = [t for t in self.document.tasks if (not intent.within or t.uid in intent.within)
@@ -363,6 +368,9 @@ class Assistant:
             preferred = [h for h in hits[:PREFER_RANK] if h.task.uid in intent.prefer]
             if preferred:
                 return self.composer.task_detail(intent.question, [preferred[0].task], intent.english)
+            if (intent.asks_who or intent.asks_lead or intent.asks_target or intent.yesno) and not intent.specific:
+                # "这条还有谁一起负责" / "is any district on that one?": the pronoun's task, whatever the other words find
+                return self._by_number(replace(intent, route="task", tasks=intent.prefer[:1]))
             hits = hits[: max(self.settings.top_k, 10)]
         related = [h.task for h in hits[:3]]
         # "那X呢？" asks the previous (answered) question about X: refused only when it asks what the plan never

@@ -58,7 +58,8 @@ _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|�
 _ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
 _YESNO = re.compile(
     # 伐/么/哇 ending a question (Shanghainese and everyday 有份伐？/ 是交通委牵头么), 对吧, 要不要…不？
-    r"吗|是否|是不是|有没有|在不在|算不算|对不对|对吧|是吧|对伐|是伐|是么|有份|[伐哇嘛么][?？!！。\s]*$|[不没][?？]+\s*$|"
+    r"吗|是否|是不是|有没有|在不在|算不算|对不对|对吧|是吧|对伐|是伐|是么|有份|[伐哇嘛么][?？!！。\s]*$|的吧[?？!！。\s]*$|"
+    r"[不没][?？]+\s*$|"
     r"\b(?:is|are|does|do|did|was)\b.*\?$",
     re.I,
 )
@@ -106,7 +107,7 @@ _SCAFFOLD = re.compile(
     r"及|或|还|也|都|由|归|管|对|把|被|给|这|那|它|该|个|项|条|有|没有|几|多少|目标|指标|要求|怎么|如何|为什么|"
     r"文件|方案|分工|规定|提到|说|讲|写|上海|我市|本市|全市|市里|我们|我|你|计划|行动|推进|开展|实施|加强|建设|"
     r"完成|做|干|搞|情况|内容|措施|政策|问题|分别|一共|总共|共有|列出|列一下|列举|都|哪|这块|那块|这部分|里头|"
-    r"全部|所有|讲讲|说说|介绍|自己|本身|"
+    r"全部|所有|讲讲|说说|介绍|自己|本身|一起|一块|一道|"
     r"公里|平方米|万张|比例|百分比|期限|时候|哪年|时间|截止|数字|数量|是否|能不能|会不会|出现|提及|涉及|其中|里面|当中|"
     r"这些|上述|以上",
 )
@@ -159,11 +160,20 @@ _NOT_LEAD = re.compile(
 )
 
 
+_NOT_CO = re.compile(
+    r"(?:配合|参与|协同)的?(?:不用|不要|除外|不算|不列|就不|别列)|只要牵头|只看牵头|只列牵头|only (?:the )?lead", re.I
+)
+
+
 def _role(q: str) -> str:
     """lead (牵头哪些), co (参与哪些, 不是它牵头的) or any (both named, or neither: 牵头和配合的都算)."""
     if _NOT_LEAD.search(q):
         return "co"
+    if _NOT_CO.search(q):  # 牵头的是哪几条？配合的不用列
+        return "lead"
     lead, co = bool(_LEAD.search(q)), bool(_CO.search(q)) and not _WHO.search(q)
+    if lead and _INVOLVED.search(q):  # 牵头和参与的都列一下
+        return "any"
     return "lead" if lead and not co else ("co" if co and not lead else "any")
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from assistant.corpus import UID_BLOCK, Corpus, load_corpus, load_meta
-from assistant.embedding import HashEmbedder
 from assistant.errors import ParseError
+from assistant.index import CACHE_DIR
 from assistant.qa import Assistant
-from assistant.settings import PROJECT_ROOT, REFERENCE_PLAN, Settings
+from assistant.settings import DEFAULT_INDEX_DIR, PROJECT_ROOT, REFERENCE_PLAN, Settings
 
 SECOND = """示区府办〔2024〕5号
 
@@ -50,8 +50,11 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def two(folder, tmp_path_factory) -> Assistant:
-    settings = Settings.from_env(env={}, corpus=str(folder), index_dir=tmp_path_factory.mktemp("index"))
-    return Assistant.open(settings, embedder=HashEmbedder(64))
+    """Both plans on the real embedder (the fitted refusal weighs dense evidence); passages the project index has
+    embedded already come from its cache."""
+    settings = Settings.from_env(env={}, corpus=str(folder), index_dir=tmp_path_factory.mktemp("index"),
+                                 embedding_cache=str(DEFAULT_INDEX_DIR / CACHE_DIR))
+    return Assistant.open(settings)
 
 
 def test_the_reference_plan_keeps_its_numbers_as_ids(folder):

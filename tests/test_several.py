@@ -47,7 +47,7 @@ def test_figures_for_each_topic(assistant):
 
 def test_parts_that_find_one_task_are_kept_when_others_differ(assistant):
     """Three questions, two of them about one task (燃气管道 and 供水管道 are both task 30): each is answered."""
-    answer = assistant.ask("供水管道改多少公里，燃气管道又是谁牵头，海绵城市比例定了多少")
+    answer = assistant.ask("供水管道改多少公里，燃气管道又是谁牵头，海绵城市比例要达到多少")
     assert answer.route == "several" and {c.task for c in answer.citations} == {30, 32}
     assert "同上" in answer.answer
 
@@ -62,3 +62,19 @@ def test_a_subject_before_the_pointer_back_is_not_a_topic(assistant):
     """"A，B，应急局在这两条里…": 应急局 asks about A and B; it is not a third topic."""
     parts = split_topics("平急两用设施，房屋体检制度，应急局在这两条里是牵头还是配合", assistant.search_engine)
     assert len(parts) == 2 and all("应急局" in p for p in parts)
+
+
+def test_two_units_lists_side_by_side(assistant):
+    answer = assistant.ask("人才局跟编办分别负责几条，列一下")
+    talent = {t.n for t in assistant.document.tasks if "市人才工作局" in t.units}
+    office = {t.n for t in assistant.document.tasks if "市委编办" in t.units}
+    assert answer.route == "several" and {c.task for c in answer.citations} == talent | office
+
+
+@pytest.mark.parametrize("question", [
+    "零星二级旧里哪年改完、建设者之家床位搞多少、试点社区体检多少个，一口气告诉我",  # listed with 、
+    "三个问题：1）旧里哪年改完 2）建设者之家床位多少张 3）社区体检试点多少个",  # numbered
+])
+def test_questions_listed_with_enumeration_marks(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.route == "several" and {24, 17, 33} <= {c.task for c in answer.citations}
