@@ -17,6 +17,7 @@ the plan covers it. The evidence (:func:`features`), each a named number:
                   achieved, specific_date, other_place, compare, opinion, legal, news, internal_process,
                   instruction); ``cue_in_task``: 1 when the best task itself uses such a word (补贴, 苏州);
 * ``quantity_no_number``  the question asks how many/much and the best task states no figure;
+* ``year_not_in_task``  the question names a year, the best task dates its targets, but never by that year;
   ``date_no_deadline``: it asks when, and the best task states no year or period;
 * ``foreign_year`` a year the plan never mentions (已经…2024年); ``unit``: a unit is named; ``english``.
 
@@ -50,6 +51,9 @@ _EN_WORD = re.compile(r"[a-z]")
 _YEAR = re.compile(r"(20\d\d)\s*年?")
 _QUANTITY = re.compile(r"多少|几(?:个|项|条|家|张|公里|万|成|星|年|大|所|座|类|种|分钟)|数量|比例|百分之|占比|"
                        r"how (?:many|much|far|long)|what (?:percentage|share|number)", re.I)
+# what follows 几个/多少 when the question counts the plan's own parts
+_PLAN_COUNT = re.compile(r"\s*(?:个|家|项|条)?\s*(?:部门|单位|责任单位|牵头单位|委办局|局|委|任务|事项|项|条|家)|"
+                         r"\s*(?:departments?|units?|bodies|agencies|tasks?|items?)\b", re.I)
 _WHEN = re.compile(r"什么时候|哪年|哪一年|何时|几时|多久|什么时间|具体时间|期限|\bwhen\b|what year|which year|how long", re.I)
 # a year, a period, or a duration ("1个工作日以内", "30分钟"): what answers 什么时候 / 多久
 _DEADLINE = re.compile(r"20\d\d|十[四五]五|[一二三四五两]年|每年|期间|"
@@ -128,7 +132,9 @@ def has_figure(text: str) -> bool:
 
 
 def asks_quantity(question: str) -> bool:
-    return bool(_QUANTITY.search(question))
+    """How many / how much of something in the world (几个站, 多少公里) — not a count of the plan's own units or
+    tasks (几个部门负责, 多少项任务), which the plan always answers."""
+    return any(not _PLAN_COUNT.match(question, m.end()) for m in _QUANTITY.finditer(question))
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,9 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
     out["date_no_deadline"] = float(bool(_WHEN.search(e.question)) and not _DEADLINE.search(e.top_text))
     years = {int(y) for y in _YEAR.findall(e.question)}
     out["foreign_year"] = float(bool(years - e.plan_years))
+    # "2026年底海绵城市要达到多少" when the task's deadline is 2028: the plan sets no target for the year asked
+    task_years = {int(y) for y in _YEAR.findall(e.top_text)}
+    out["year_not_in_task"] = float(bool(years) and bool(task_years) and not years & task_years)
     out["unit"] = float(e.units > 0)
     out["english"] = float(e.english)
     return out
