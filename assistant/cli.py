@@ -120,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `ask … | head`: the reader left; nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain
+        return 141
     except Exception as exc:  # a bug: say so plainly; the traceback only when asked for
         if os.environ.get("POLICYQA_DEBUG"):
             raise

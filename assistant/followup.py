@@ -29,7 +29,7 @@ from dataclasses import replace
 
 from .corpus import Plans
 from .text import fold
-from .understanding import Context, Intent
+from .understanding import MEASURE_ASKED, Context, Intent
 
 # Words that point at a list answered before ("其中…", "这些里…").
 _WITHIN = re.compile(
@@ -79,8 +79,12 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     # 2a. "A还是B牵头" about the previous task: which of them — answered by naming the task's units / lead
     if len(intent.units) > 1 and _EITHER.search(q) and context.tasks and (short or intent.pronoun):
         return replace(intent, route="task", tasks=context.tasks[:1], units=(), asks_who=True, followup="either")
-    # 2. yes/no: is this unit among the previous task's units (or its lead)?
-    if intent.yesno and intent.units and context.tasks and (short or intent.pronoun or _MEMBERSHIP.search(q)):
+    # 2. yes/no: is this unit among the previous task's units (or its lead)? Also a bare confirmation that names
+    #    units and nothing else ("就发改委一家？没有市场监管局？")
+    confirming = (q.rstrip().endswith(("？", "?")) and not intent.known and not intent.asks_list
+                  and not _STARTS_OVER.search(q) and not re.search("[呢咧嘞哩]", q))
+    if (intent.yesno or confirming) and intent.units and context.tasks and (short or intent.pronoun or _MEMBERSHIP.search(q)
+                                                                            or confirming):
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
     has_topic = bool(intent.topic)
@@ -98,8 +102,8 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
         if not has_topic and (short or starts_over) and (intent.pronoun or starts_over):
             return replace(_carry(previous, intent), route="unit", followup="new-unit")
         return intent
-    # 4. narrowing the previous list: 其中跟宅基地有关的是哪条？
-    if within and has_topic:
+    # 4. narrowing the previous list: 其中跟宅基地有关的是哪条？ / 其中有公里数目标的是哪条
+    if within and (has_topic or MEASURE_ASKED.search(q)):
         return replace(intent, route="topic", within=context.tasks, followup="within")
     # 5. the previous unit again: 它牵头哪些？ / (after 海绵城市谁牵头？) 它还负责什么？
     unit_question = previous.route == "unit" and (intent.asks_list or intent.role != "any")

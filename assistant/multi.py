@@ -31,7 +31,7 @@ _SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&|[（(]?\b\d{1,2}\s*[)）](?!
 # "X呢": a clause that asks the question before it again, about X
 _ASKS_AGAIN = re.compile(r"呢\s*$|\bwhat about\b|\bhow about\b", re.I)
 _COMMAS = re.compile(r"[，,]")
-_JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&", re.I)
+_JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&|\s+vs\.?\s+|\s+versus\s+", re.I)
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
 # "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked

@@ -33,7 +33,7 @@ from .refusal import Cues, Decision, Evidence, RefusalModel, features
 from .retrieval import Hit, Probe, SearchEngine
 from .settings import Settings
 from .text import fold, simplified
-from .understanding import Context, Intent, has_words, strip_markup, understand, vocabulary_for
+from .understanding import MEASURE_ASKED, Context, Intent, has_words, strip_markup, understand, vocabulary_for
 from .units import Registry
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class Assistant:
         text = corpus.without_names(question) if named else question
         intent = understand(text, corpus, self.registry, self.glossary, self.vocabulary)
         intent = replace(intent, question=question, scope=plan.key if (scope or named) else "",
-                         outside=bool(self.cues.found(question)))
+                         outside=bool(self.cues.found(self.without_units(question))))
         if intent.route == "task":
             found = [t.uid for n in intent.tasks if (t := corpus.numbered(n, plan))]
             missing = [n for n in intent.tasks if not corpus.numbered(n, plan)]
@@ -269,7 +269,7 @@ class Assistant:
         decision, _ = self._judge(intent, unit_list=True)
         # A unit's list comes from the parsed document, complete: it is refused only when the question asks
         # for something about the unit that the plan never states (a person, money, a procedure...).
-        if decision is not None and decision.refuse and self.cues.found(intent.question):
+        if decision is not None and decision.refuse and self.cues.found(self.without_units(intent.question)):
             return self._refuse(intent, decision, [])
         if len(intent.units) > 1 and not intent.within:  # 人才局跟编办分别负责几条: each unit's list, side by side
             answers = [(unit, self._unit(replace(intent, units=(unit,)))) for unit in intent.units[:SEVERAL_UNITS]]
@@ -292,18 +292,21 @@ class Assistant:
 
     def _deadline(self, intent: Intent) -> Answer:
         targets = [t for t in self.targets if not intent.scope or self._doc(t.task) == intent.scope]
-        dated = [t for t in targets if t.year == intent.year]
+        asked = sorted({intent.year or 0} - {0} | {int(y) for y in re.findall(r"20\d\d", intent.question)})  # 2025、2026年底各要完成啥
+        dated = [t for t in targets if t.year in asked]
         name = self._name(intent)
+        shown = "、".join(map(str, asked))
         if not dated:
             years = sorted({t.year for t in targets if t.year})
-            reason = (f"The plan sets no target dated {intent.year}. Dated targets exist for: {', '.join(map(str, years))}."
+            reason = (f"The plan sets no target dated {', '.join(map(str, asked))}. "
+                      f"Dated targets exist for: {', '.join(map(str, years))}."
                       if intent.english else
-                      f"{name}没有以{intent.year}年为期限的目标。文件中有明确期限的目标年份为："
+                      f"{name}没有以{shown}年为期限的目标。文件中有明确期限的目标年份为："
                       f"{'、'.join(f'{y}年底' for y in years)}。")
             return self.composer.refusal(intent.question, reason, [], intent.english)
         pairs = self._group(dated)
-        heading = (f"Targets dated {intent.year} ({len(pairs)} task(s)):" if intent.english
-                   else f"{self.composer.name([t for t, _ in pairs])}中以{intent.year}年为期限的目标共涉及 {len(pairs)} 项任务：")
+        heading = (f"Targets dated {', '.join(map(str, asked))} ({len(pairs)} task(s)):" if intent.english
+                   else f"{self.composer.name([t for t, _ in pairs])}中以{shown}年为期限的目标共涉及 {len(pairs)} 项任务：")
         return self.composer.targets(intent.question, pairs, intent.english, "deadline", heading)
 
     def _doc(self, uid: int) -> str:
@@ -424,7 +427,13 @@ class Assistant:
         in_best = sum(w in self._words[top.uid] for w in words) / len(words) if words and top else 1.0
         return Evidence(intent.question, probe.dense, probe.bm25, top.text if top else "",
                         self._views.get(top.uid, "") if top else "", intent.coverage, in_plan, in_best, len(intent.units),
-                        intent.english, self.plan_years)
+                        intent.english, self.plan_years, self.without_units(intent.question))
+
+    def without_units(self, text: str) -> str:
+        """``text`` with the units it names blanked out: what refusal cues are looked for in."""
+        for m in sorted(self.registry.resolve(text), key=lambda m: -m.start):
+            text = text[: m.start] + " " + text[m.end :]
+        return text
 
     def _refuse(self, intent: Intent, decision: Decision, related: list[Task]) -> Answer:
         found = self.cues.found(intent.question)
@@ -442,6 +451,11 @@ class Assistant:
         """其中跟X有关的: every item of the previous list that quotes X (其中讲铁路的: each one that says 铁路);
         else every item BM25 finds X in nearly as strongly as the best (at most NARROW_MAX), or the
         best-ranked item when BM25 finds X in none."""
+        measure = MEASURE_ASKED.search(intent.question)
+        if measure:  # 其中有公里数目标的: the items whose targets are counted in that measure
+            counted = [h.task for h in hits if any(measure.group(1) in t.phrase for t in targets_of(h.task))]
+            if counted and len(counted) < len(hits):
+                return counted
         words = [w for run in intent.topic for w in tokenize(run) if len(w) >= 2 and w in self._plan_words]
         texts = {h.task.uid: fold(h.task.text) for h in hits}
         quoted = {w: {uid for uid, text in texts.items() if w in text} for w in words}

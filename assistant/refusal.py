@@ -152,6 +152,7 @@ class Evidence:
     units: int  # units named in the question
     english: bool
     plan_years: frozenset[int]
+    cue_text: str = ""  # the question without the units it names (市税务局 is no question about tax); "" = question
 
 
 def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> dict[str, float]:
@@ -171,7 +172,7 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
         agree = 0.0
     out |= {"bm25_top": math.log1p(float(e.bm25.max()) if len(e.bm25) else 0.0), "agree": agree,
             "coverage": e.coverage, "topic_in_plan": e.topic_in_plan, "topic_in_best": e.topic_in_best}
-    found = cues.found(e.question)
+    found = cues.found(e.cue_text or e.question)
     for name in cues.groups:
         out[f"cue_{name}"] = float(name in found)
     top = fold(e.top_text + "\n" + e.top_views)

@@ -31,11 +31,15 @@ from .text import fold
 _WHO = re.compile(
     r"谁|哪个部门|哪些部门|哪几个部门|哪个单位|哪些单位|哪家|什么部门|什么单位|哪个机构|哪些机构|归口|主管|责任单位|负责单位|"
     r"负责部门|由哪|派给|分给了?哪|归哪|哪个委|哪个局|哪个办|哪几个委|哪几个局|啥单位|啥部门|"
+    r"配合单位|参与单位|协办单位|配合部门|参与部门|牵头单位|牵头部门|"
     r"\bwho\b|which (?:department|unit|agency|body|bodies|departments|units|agencies|office)|"
     r"responsible|in charge",
     re.I,
 )
-_LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|打头|\blead(?:s|ing)?\b|\bled\b|\bheads?\b", re.I)
+_LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|打头|当头|领衔|挂帅|第一责任|排(?:在)?(?:责任单位)?第一|排头|"
+                   r"\blead(?:s|ing)?\b|\bled\b|\bheads?\b", re.I)
+# "谁牵头" / "哪个单位牵头": 牵头 asks who leads, it does not restrict a named unit to its lead role
+_WHO_LEADS = re.compile(r"(?:谁|哪个?(?:单位|部门|家)?|由谁)\s*(?:来|在)?\s*(?:牵头|负责牵头|主责|挑头|带头)")
 # Staff say 参与 for any involvement ("数据局都参与了哪些工作" means its whole list); co-only takes 配合/协同 or a
 # contrast with 牵头 (_NOT_LEAD).
 _CO = re.compile(r"配合|协同|协助|co-?responsible|support(?:ing)?\b", re.I)
@@ -54,6 +58,8 @@ _TARGET = re.compile(
     r"\bwhen\b|deadline|\bby 20\d\d|what year",
     re.I,
 )
+# "有公里数目标的" / "有百分比指标的": the measure a target is counted in
+MEASURE_ASKED = re.compile(r"(公里|平方米|万张|%|个|家|张|套)(?:数)?的?(?:目标|指标|要求)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
 _ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
 _YESNO = re.compile(
@@ -107,7 +113,7 @@ _SCAFFOLD = re.compile(
     r"及|或|还|也|都|由|归|管|对|把|被|给|这|那|它|该|个|项|条|有|没有|几|多少|目标|指标|要求|怎么|如何|为什么|"
     r"文件|方案|分工|规定|提到|说|讲|写|上海|我市|本市|全市|市里|我们|我|你|计划|行动|推进|开展|实施|加强|建设|"
     r"完成|做|干|搞|情况|内容|措施|政策|问题|分别|一共|总共|共有|列出|列一下|列举|都|哪|这块|那块|这部分|里头|"
-    r"全部|所有|讲讲|说说|介绍|自己|本身|一起|一块|一道|"
+    r"全部|所有|讲讲|说说|介绍|自己|本身|一起|一块|一道|就一|只有|仅有|就只|各自|捋一下|梳理|"
     r"公里|平方米|万张|比例|百分比|期限|时候|哪年|时间|截止|数字|数量|是否|能不能|会不会|出现|提及|涉及|其中|里面|当中|"
     r"这些|上述|以上",
 )
@@ -117,6 +123,7 @@ _PLAN_REFERENCE = re.compile(
     r"(?:这个|这份|该|本|整个|咱们的?|我们的?)?(?:新型)?(?:城镇化)?(?:战略)?(?:五年)?(?:行动)?(?:任务)?(?:分工)?(?:实施)?"
     r"(?:方案|文件|计划|文件里)(?:里面|里头|里|中|当中|内|上)?"
 )
+ALIAS_TYPO_CHARS = 6  # unit abbreviations up to this long are repaired for a one-character typo (规划资原局)
 MIN_COVERAGE = 0.5  # uncovered(): a topic with a smaller share of its bigrams in the plan is "not in the plan"
 
 
@@ -171,7 +178,7 @@ def _role(q: str) -> str:
         return "co"
     if _NOT_CO.search(q):  # 牵头的是哪几条？配合的不用列
         return "lead"
-    lead, co = bool(_LEAD.search(q)), bool(_CO.search(q)) and not _WHO.search(q)
+    lead, co = bool(_LEAD.search(_WHO_LEADS.sub(" ", q))), bool(_CO.search(q)) and not _WHO.search(q)
     if lead and _INVOLVED.search(q):  # 牵头和参与的都列一下
         return "any"
     return "lead" if lead and not co else ("co" if co and not lead else "any")
@@ -297,7 +304,7 @@ class Vocabulary:
 
     @cached_property
     def _alias_wildcards(self) -> dict[str, str]:
-        return wildcard_index(self.aliases)
+        return wildcard_index(self.aliases, longest=ALIAS_TYPO_CHARS)
 
     def prepare(self) -> None:
         """Build the typo indexes now (about 30 ms) rather than on the first question that needs them."""
@@ -407,7 +414,7 @@ def understand(
     asks_who = bool(_WHO.search(q)) or (role == "lead" and not _LIST.search(q))
     flags = {
         "asks_who": asks_who,
-        "asks_lead": role == "lead",
+        "asks_lead": role == "lead" or bool(_WHO_LEADS.search(q)),
         "asks_target": bool(_TARGET.search(q)),
         "asks_list": bool(_LIST.search(q)) and not _WHO.search(q),
         "english": english,
@@ -472,12 +479,14 @@ def understand(
         return Intent(route="part", part=parts[0], **base)  # type: ignore[arg-type]
 
     year = _year(q)
-    if year and not topic_words and not units:
+    if year and not known and not units:  # 2025、2026、2027、2028年底各要完成啥
         return Intent(route="deadline", year=year, **base)  # type: ignore[arg-type]
     # A unit's task list, unless the question also names a topic of the plan (人社局在技能培训方面有哪些任务).
     real_topic = specific
     list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
-    if units and (not topic_words or (list_only and not real_topic)):
+    # 医保局牵头的就一条吗？: a unit, a role or a list, and no topic the plan knows -> that unit's tasks
+    about_units = bool(units) and not known and (flags["asks_list"] or role != "any") and not asks_who
+    if units and (not topic_words or (list_only and not real_topic) or about_units):
         return Intent(route="unit", **base)  # type: ignore[arg-type]
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
 
@@ -493,11 +502,11 @@ def _repair_unit_names(question: str, registry: object, vocabulary: Vocabulary) 
     return text, [(typed, word)]
 
 
-def wildcard_index(words: Iterable[str]) -> dict[str, str]:
-    """Map each 3-4 character Chinese word, with one inner character masked ("海?城市"), to the word."""
+def wildcard_index(words: Iterable[str], longest: int = 4) -> dict[str, str]:
+    """Map each 3-``longest`` character Chinese word, with one inner character masked ("海?城市"), to the word."""
     keys: dict[str, str] = {}
     for word in words:
-        if 3 <= len(word) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in word):
+        if 3 <= len(word) <= longest and all("\u4e00" <= c <= "\u9fff" for c in word):
             for j in range(1, len(word) - 1):  # typos inside a word, not at its edges
                 keys.setdefault(word[:j] + "?" + word[j + 1 :], word)
     return keys
@@ -510,7 +519,8 @@ def repair_with(text: str, index: dict[str, str], known: str = "") -> tuple[str,
     With ``known``, only a character that pairs with neither neighbour anywhere in ``known`` is taken for a
     typo (海棉城市: 海棉 and 棉城 occur nowhere); everyday wording made of known pairs (现代化城镇) is left alone.
     """
-    for length in (4, 3):
+    longest = max((len(k) for k in index), default=4)
+    for length in range(longest, 2, -1):
         for i in range(len(text) - length + 1):
             window = text[i : i + length]
             if window in known:

@@ -146,3 +146,19 @@ def test_batch_prints_one_line_per_input_line_whatever_the_bytes(run, tmp_path):
     assert answers[4]["kind"] == "invalid" and "太长" in answers[4]["answer"]
     assert answers[5]["kind"] == "invalid" and answers[5]["line"] == 6
     assert [c["task"] for c in answers[6]["citations"]] == [32]
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(assistant):
+    """`ask --batch … | head -1`: the closed pipe ends the command quietly, with no 内部错误 message."""
+    env = {**os.environ, "POLICYQA_INDEX_DIR": str(assistant.settings.index_dir), "HF_HUB_OFFLINE": "1"}
+    questions = "".join(f"第{n % 85 + 1}项任务是什么\n" for n in range(400)).encode()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ask", "--batch", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(questions)
+    proc.stdin.close()
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader is gone long before 400 answers (about 1 MB) are written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 141)
+    assert "内部错误" not in err and "Traceback" not in err

@@ -141,3 +141,13 @@ def test_narrowing_a_units_list_by_its_role(assistant):
     lead = [t.n for t in assistant.document.tasks if t.lead_unit == "市科委"]
     listed, narrowed = chat(assistant, "科委都管哪些事", "其中它牵头的是哪几条")
     assert len(cited(listed)) > len(lead) and sorted(cited(narrowed)) == lead
+
+
+def test_a_bare_confirmation_naming_units_checks_them(assistant):
+    _, answer = chat(assistant, "品牌首店那条谁负责", "只有商务委？没有发改委？")
+    assert cited(answer) == [46] and answer.answer.startswith(("是", "否"))
+
+
+def test_narrowing_by_the_measure_of_a_target(assistant):
+    listed, narrowed = chat(assistant, "住建委牵头哪些任务", "这些里面有平方米目标的是哪条")
+    assert len(cited(listed)) > 2 and cited(narrowed) == [37]

@@ -118,3 +118,10 @@ def test_participating_units_get_the_whole_picture(assistant):
     answer = assistant.ask("财政局配合别人的事有哪些")
     assert f"共涉及 **{len(units)}** 项任务，其中牵头 {len(lead)} 项" in answer.answer
     assert [c.task for c in answer.citations] == [t.n for t in units if t not in lead]
+
+
+def test_a_unit_name_is_no_cue(assistant):
+    """市税务局 names a unit; 'tax' in its English name is no question about tax."""
+    answer = assistant.ask("Which tasks is the municipal tax bureau listed on?")
+    assert not answer.refused and [c.task for c in answer.citations] == [
+        t.n for t in assistant.document.tasks if "市税务局" in t.units]

@@ -64,6 +64,14 @@ def test_task_numbers(text, numbers):
         ("发改委配合了哪些任务", {"route": "unit", "units": ("市发展改革委",), "role": "co"}),
         ("发改委只参与不牵头的任务有哪些", {"route": "unit", "units": ("市发展改革委",), "role": "co"}),
         ("List the tasks led by the Housing Administration Bureau", {"route": "unit", "role": "lead"}),
+        # other ways of saying "leads": listed first, 当头; "谁牵头" asks who leads, it restricts no unit
+        ("住建委排在第一位的任务", {"route": "unit", "role": "lead"}),
+        ("民政局当头的有哪些", {"route": "unit", "role": "lead"}),
+        ("商务委出现在哪几条，这几条谁牵头", {"route": "unit", "role": "any"}),
+        # a one-character typo inside a longer abbreviation
+        ("规划资原局负责哪些", {"route": "unit", "units": ("市规划资源局",)}),
+        # several years at once go to the deadline route
+        ("2026、2027年底各自要完成啥", {"route": "deadline"}),
         ("浦东有哪些任务", {"route": "unit", "units": ("浦东新区人民政府",)}),
         ("What tasks does the Pudong government have?", {"route": "unit", "units": ("浦东新区人民政府",)}),
         ("2028年底要完成什么？", {"route": "deadline", "year": 2028}),
