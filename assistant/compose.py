@@ -156,7 +156,7 @@ class Composer:
 
     def unit_tasks(self, question: str, unit: str, lead: Sequence[Task], co: Sequence[Task],
                    collective: dict[str, list[Task]], role: str, english: bool, alias: str = "",
-                   within: int = 0) -> Answer:
+                   within: int = 0, mentioned: Sequence[Task] = (), shared: dict[str, int] | None = None) -> Answer:
         """A unit's complete task list in task-number order (牵头 marked), plus tasks assigned to all districts.
 
         The heading always gives the whole picture (共涉及N项：牵头a项、参与b项) before the list the question
@@ -175,8 +175,15 @@ class Composer:
             plans = self.name([*lead, *co]) if (lead or co) else self.name([])
             whole = (f"{where}{name}" + ("" if within else f"在{plans}中") +
                      f"共涉及 **{total}** 项任务，其中牵头 {len(lead)} 项、参与 {len(co)} 项。")
-        asked = {"lead": list(lead), "co": list(co)}.get(role, sorted([*lead, *co], key=lambda t: t.uid))
-        if role == "lead":
+        sole = [t for t in sorted([*lead, *co], key=lambda t: t.uid) if list(t.units) == [unit]]
+        asked = {"lead": list(lead), "co": list(co), "sole": sole}.get(role, sorted([*lead, *co], key=lambda t: t.uid))
+        if role == "sole":
+            title = (f"Tasks where it is the only responsible unit ({len(sole)}):" if english
+                     else f"由它单独负责（责任单位只有它一家）的 {len(sole)} 项：")
+            if not sole:
+                title = ("It is the only responsible unit of no task." if english
+                         else "没有由它单独负责的任务（每项都有其他单位共同负责）。")
+        elif role == "lead":
             title = f"Tasks it leads ({len(lead)}):" if english else f"牵头的 {len(lead)} 项："
             if not lead:
                 title = ("It leads no task (it is never listed first)." if english
@@ -187,7 +194,7 @@ class Composer:
         else:
             title = "All of them, in task order:" if english else "按任务编号排列："
         marker = " (lead)" if english else "（牵头）"
-        parts = [f"{whole}\n\n{title}"] if asked or role == "lead" else [whole]
+        parts = [f"{whole}\n\n{title}"] if asked or role in ("lead", "sole") else [whole]
         if asked:
             several = len({t.doc for t in asked}) > 1  # grouped by plan when the corpus has several
             lines: list[str] = []
@@ -196,15 +203,27 @@ class Composer:
                 if several and t.doc != previous:
                     lines.append(f"{self.name([t])}：")
                 previous = t.doc
-                lines.append(f"- {cite_key(t)} {self.brief(t)}{marker if t.uid in lead_set and role != 'lead' else ''}")
+                mark = marker if t.uid in lead_set and role not in ("lead", "sole") else ""
+                lines.append(f"- {cite_key(t)} {self.brief(t)}{mark}")
             parts[0] += "\n" + "\n".join(lines)
         shown: list[Task] = list(asked)
+        if mentioned:  # 跟崇明有关的: tasks whose text names the place, though not its government
+            place = alias or unit
+            heading = (f"Tasks whose text names {place} ({len(mentioned)})" if english
+                       else f"文中提到“{place}”的任务（{len(mentioned)}项）")
+            parts.append(f"**{heading}**\n" + "\n".join(f"- {cite_key(t)} {self.brief(t)}（{'、'.join(t.units)}）"
+                                                          for t in mentioned))
+            shown.extend(mentioned)
+        for group, n in (shared or {}).items():  # counted, not listed: they concern every district alike
+            if n:
+                parts.append(f"Another {n} task(s) are assigned to {group} as a whole." if english
+                             else f"另有 {n} 项任务由“{group}”共同承担（未逐项列出）。")
         for group, tasks in collective.items():
             if tasks:
                 heading = f"Assigned to {group} ({len(tasks)})" if english else f"由“{group}”共同承担（{len(tasks)}项）"
                 parts.append(f"**{heading}**\n" + "\n".join(f"- {cite_key(t)} {self.brief(t)}" for t in tasks))
                 shown.extend(tasks)
-        if total == 0 and not any(collective.values()):
+        if total == 0 and not any(collective.values()) and not mentioned:
             parts = [f"{name} is not named as a responsible unit in the plan." if english
                      else f"{name}未在{self.name([])}中被单独列为责任单位。"]
         elif total == 0:

@@ -65,7 +65,7 @@ DISTRICT_COLLECTIVES = ("各区人民政府", "各相关区人民政府")
 _TARGET_KEYS = {"task", "section", "part", "unit", "contains"}
 # What may be left of a draft outside its labelled clauses: punctuation and connectives.
 _PUNCTUATION = re.compile(
-    r"(?:[\s，。；、：！？,.;:!?“”‘’\"'（）()《》〈〉…—-]|[一二三四五六七八九十]是|\d{1,2}[.、．]|[①-⑳]|[·•●▪■◆\-*]|此外|同时|另外|另|下一步|其中|首先|其次|最后|"
+    r"(?:[\s，。；、：！？,.;:!?“”‘’\"'（）()《》〈〉…—-]|[一二三四五六七八九十]是|\d{1,2}[.、．]|[（(]\d{1,2}[)）]|[①-⑳]|[·•●▪■◆\-*]|此外|同时|另外|另|下一步|其中|首先|其次|最后|"
     r"以及|并且|而且|与此同时|另一方面)*"
 )
 
@@ -282,8 +282,8 @@ def target_tasks(target: dict[str, Any], document: Document) -> list[int]:
 
 def _unit_tasks(target: dict[str, Any], document: Document) -> list[int]:
     unit, role, collective = target["unit"], target.get("role", "any"), target.get("collective", False)
-    if role not in ("any", "lead"):
-        raise ValueError(f"target.role 应为 any 或 lead：{role!r}")
+    if role not in ("any", "lead", "sole"):
+        raise ValueError(f"target.role 应为 any、lead 或 sole（唯一责任单位）：{role!r}")
     if not isinstance(collective, bool):
         raise ValueError("target.collective 应是 true/false")
     if collective and (unit not in DISTRICTS or role != "any"):
@@ -293,6 +293,8 @@ def _unit_tasks(target: dict[str, Any], document: Document) -> list[int]:
     names = {unit, *DISTRICT_COLLECTIVES} if collective else {unit}
     if role == "lead":
         return [t.n for t in document.tasks if t.lead_unit == unit]
+    if role == "sole":
+        return [t.n for t in document.tasks if list(t.units) == [unit]]
     return [t.n for t in document.tasks if names & set(t.units)]
 
 

@@ -29,9 +29,13 @@ from dataclasses import replace
 
 from .corpus import Plans
 from .text import fold
-from .understanding import MEASURE_ASKED, Context, Intent
+from .understanding import MEASURE_ASKED, Context, Intent, match_titles
 
 # Words that point at a list answered before ("其中…", "这些里…").
+# 只看 / 只挑 / 光要: keep part of the previous list
+NEW_TOPIC_CHARS = 3  # a plan word this long, mostly absent from the previous task, starts a new question
+_ONLY = re.compile(r"只看|只挑|只要|只留|只列|只说|光看|光要|仅看|仅列|单看|就看|筛一下|筛出|挑出|\b(?:only|just)\b", re.I)
+_STRUCT_WORD = re.compile(r"部分|章节|一节|这节|那节|板块|那块|这块|一块|方面|领域|section|part", re.I)
 _WITHIN = re.compile(
     r"其中|这些任务|这些里|这几条|这几项|这几个|里面|里头|当中|上述|以上|among (?:them|these)|of these|which of", re.I
 )
@@ -60,11 +64,23 @@ SHORT_WORDS = 8  # ... or, in English, this many words
 def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     """The intent to answer, given the previous turn (``intent`` itself when it stands alone)."""
     previous = context.intent
-    if previous is None or not (context.tasks or context.units) or intent.route in ("section", "part", "deadline"):
+    if previous is None or not (context.tasks or context.units) or intent.route == "deadline":
         return intent
     q = intent.question
     short = len(q.split()) <= SHORT_WORDS if intent.english else len(fold(q)) <= SHORT
     listed = len(context.tasks) > 1
+    # 0. narrowing the previous list to a section or part: (人社局的任务…) 只看长三角一体化那一块的 / 其中第三部分的
+    narrowing = listed and bool(_WITHIN.search(q) or _ONLY.search(q))
+    if narrowing and intent.route == "task" and not (intent.asks_who or intent.asks_target):
+        return intent
+    if narrowing and intent.route not in ("section", "part") and _STRUCT_WORD.search(q):
+        sections, parts = match_titles(q, document)
+        if sections or parts:
+            route, no = ("section", sections[0]) if sections else ("part", parts[0])
+            intent = replace(intent, route=route, units=(), section=no if route == "section" else None,
+                             part=no if route == "part" else None)
+    if intent.route in ("section", "part"):
+        return replace(intent, within=context.tasks, followup="within-structure") if narrowing else intent
     # 1. an ordinal into the last list (第三条 after a list is its third item, not task 3; after "第二个呢"
     #    a "最后一个呢" still counts in that list)
     ordinal = intent.ordinal
@@ -83,8 +99,12 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     #    units and nothing else ("就发改委一家？没有市场监管局？")
     confirming = (q.rstrip().endswith(("？", "?")) and not intent.known and not intent.asks_list
                   and not _STARTS_OVER.search(q) and not re.search("[呢咧嘞哩]", q))
-    if (intent.yesno or confirming) and intent.units and context.tasks and (short or intent.pronoun or _MEMBERSHIP.search(q)
-                                                                            or confirming):
+    # ... unless it brings a topic the previous task never mentions (那崇明在居住证积分上有没有照顾: a new question)
+    before = "".join(fold(t.text) for uid in context.tasks[:3] if (t := document.task(uid)))
+    new_topic = any(len(w) >= NEW_TOPIC_CHARS and sum(w[i:i + 2] in before for i in range(len(w) - 1)) < (len(w) - 1) / 2
+                    for w in intent.known if not _MEMBERSHIP.search(w))  # 名单里 points back
+    if (intent.yesno or confirming) and intent.units and context.tasks and not new_topic \
+            and (short or intent.pronoun or _MEMBERSHIP.search(q) or confirming):
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
     has_topic = bool(intent.topic)

@@ -33,7 +33,20 @@ from .refusal import Cues, Decision, Evidence, RefusalModel, features
 from .retrieval import Hit, Probe, SearchEngine
 from .settings import Settings
 from .text import fold, simplified
-from .understanding import MEASURE_ASKED, Context, Intent, has_words, strip_markup, understand, vocabulary_for
+from .understanding import (
+    ABOUT_PLACE,
+    JOINT,
+    LEADS_AFTER,
+    MEASURE_ASKED,
+    MEMBERSHIP,
+    SIDE_BY_SIDE,
+    Context,
+    Intent,
+    has_words,
+    strip_markup,
+    understand,
+    vocabulary_for,
+)
 from .units import Registry
 
 if TYPE_CHECKING:
@@ -97,7 +110,12 @@ class Assistant:
         self._views = {n: "\n".join(v) for n, v in views.items()}
         self._words = {t.uid: set(tokenize(f"{t.text}\n{self._views.get(t.uid, '')}")) for t in document.tasks}
         self._plan_words = set().union(*self._words.values())
-        self._texts = {t.uid: fold(f"{t.text}\n{self._views.get(t.uid, '')}") for t in document.tasks}
+        # a task's words for "is this follow-up still about it": its text, everyday views and units (里面区政府是哪几个)
+        def unit_names(task: Task) -> str:
+            infos = [(u, registry.get(u)) for u in task.units]
+            return "、".join(n for u, info in infos for n in (u, *(info.aliases if info else ())))
+
+        self._texts = {t.uid: fold(f"{t.text}\n{self._views.get(t.uid, '')}\n{unit_names(t)}") for t in document.tasks}
         self.vocabulary = vocabulary_for(document, registry, glossary, [v for vs in views.values() for v in vs])
         self.targets = extract_targets(document)
         # The fitted refusal decision: the bundled one unless a model (or None, to answer everything) is given.
@@ -207,9 +225,11 @@ class Assistant:
         # several topics; a unit question may list topics too ("A、B、C，这几条都是交通委牵头么")
         several_words = intent.specific or len(intent.known) > 1
         if not intent.followup and (intent.route == "topic" or (intent.route == "unit" and several_words)):
-            parts = split_topics(intent.question, self.search_engine)
-            if parts:
+            parts = self._fold_checks(split_topics(intent.question, self.search_engine))
+            if len(parts) > 1:
                 return self._several(intent, parts)
+            if parts and intent.yesno and intent.units and intent.known:  # "X那条谁牵头？浦东区政府伐": one topic
+                return self._topic(replace(intent, route="topic"))
         return self._route(intent)
 
     def _route(self, intent: Intent) -> Answer:
@@ -248,6 +268,8 @@ class Assistant:
         assert section is not None
         tasks = plan.tasks_in_section(section.no)
         part = plan.part(section.part_no)
+        if intent.within:  # 只看示范区那一节的: the previous list's items in this section
+            return self._within_structure(intent, section.label, tasks)
         heading = (f"Section **{section.label}** (in {part.label if part else ''}) has **{len(tasks)}** tasks:"
                    if intent.english else
                    f"**{section.label}**（属于“{part.label if part else ''}”）共 **{len(tasks)}** 项任务：")
@@ -258,6 +280,8 @@ class Assistant:
         part = plan.part(intent.part or 0)
         assert part is not None
         tasks = plan.tasks_in_part(part.no)
+        if intent.within:
+            return self._within_structure(intent, part.label, tasks)
         sections = [s for s in plan.sections if s.part_no == part.no]
         names = "、".join(s.label for s in sections)
         heading = (f"Part **{part.label}** has {len(sections)} sections ({names}) and **{len(tasks)}** tasks:"
@@ -265,14 +289,27 @@ class Assistant:
                    f"**{part.label}** 下设{len(sections)}节（{names}），共 **{len(tasks)}** 项任务：")
         return self.composer.task_list(intent.question, heading, tasks, intent.english, "part")
 
-    def _unit(self, intent: Intent) -> Answer:
+    def _within_structure(self, intent: Intent, label: str, tasks: list[Task]) -> Answer:
+        kept = [t for t in tasks if t.uid in intent.within]
+        heading = (f"Of the {len(intent.within)} tasks listed before, {len(kept)} are in **{label}**:"
+                   if intent.english else
+                   f"在上面列出的 {len(intent.within)} 项任务中，属于**{label}**的有 **{len(kept)}** 项" +
+                   ("：" if kept else "。"))
+        return self.composer.task_list(intent.question, heading, kept, intent.english, "section")
+
+    def _unit(self, intent: Intent, collectives: bool = True) -> Answer:
         decision, _ = self._judge(intent, unit_list=True)
         # A unit's list comes from the parsed document, complete: it is refused only when the question asks
         # for something about the unit that the plan never states (a person, money, a procedure...).
         if decision is not None and decision.refuse and self.cues.found(self.without_units(intent.question)):
             return self._refuse(intent, decision, [])
+        if len(intent.units) > 1 and not intent.within and JOINT.search(intent.question) \
+                and not SIDE_BY_SIDE.search(intent.question):
+            return self._with_decision(self._joint(intent), decision)
         if len(intent.units) > 1 and not intent.within:  # 人才局跟编办分别负责几条: each unit's list, side by side
-            answers = [(unit, self._unit(replace(intent, units=(unit,)))) for unit in intent.units[:SEVERAL_UNITS]]
+            # side by side, each district's own tasks (the ones all districts share would repeat in every row)
+            answers = [(unit, self._unit(replace(intent, units=(unit,)), collectives=False))
+                       for unit in intent.units[:SEVERAL_UNITS]]
             return self._with_decision(self.composer.several(intent.question, answers, intent.english), decision)
         unit = intent.units[0]
         info = self.registry.get(unit)
@@ -282,17 +319,52 @@ class Assistant:
         lead = [t for t in mine if t.lead_unit == unit]
         co = [t for t in mine if t.lead_unit != unit]
         collective: dict[str, list[Task]] = {}
-        if info is not None and info.kind == "district" and intent.role != "lead":
+        if collectives and info is not None and info.kind == "district" and intent.role != "lead":
             for group in self.registry.collectives_for(unit):
                 collective[group] = [t for t in scope if group in t.units and t not in mine]
         alias = next((m.alias for m in self.registry.resolve(intent.question) if m.unit == unit), "")
+        mentioned: list[Task] = []
+        shared: dict[str, int] = {}
+        # 跟崇明有关的任务: a place, not its government's duties: tasks naming it, the shared ones only counted
+        if info is not None and info.kind == "district" and ABOUT_PLACE.search(intent.question) \
+                and intent.role == "any" and not intent.asks_who:
+            place = min((a for a in (alias, *info.aliases) if a and len(a) >= 2 and not a.endswith("政府")),
+                        key=len, default="")
+            mentioned = [t for t in scope if place and place in t.text and t not in mine]
+            shared = {g: len(ts) for g, ts in collective.items()}
+            collective = {}
         answer = self.composer.unit_tasks(intent.question, unit, lead, co, collective, intent.role, intent.english, alias,
-                                          within=len(intent.within))
+                                          within=len(intent.within), mentioned=mentioned, shared=shared)
         return self._with_decision(answer, decision)
+
+    def _joint(self, intent: Intent) -> Answer:
+        """Tasks that name every unit of the question (交通委和住建委都参与的任务; 数据局牵头的任务里哪些办公厅也参与):
+        the first unit may be held to its lead role when 牵头 follows its name."""
+        units = intent.units[:SEVERAL_UNITS]
+        first = units[0]
+        ends = [m.end for m in self.registry.resolve(intent.question) if m.unit == first]
+        first_leads = bool(ends) and bool(LEADS_AFTER.match(intent.question, ends[0]))
+        scope = [t for t in self.document.tasks if (not intent.scope or t.doc == intent.scope)
+                 and all(u in t.units for u in units) and (not first_leads or t.lead_unit == first)]
+        counts = [(u, sum(u in t.units for t in self.document.tasks)) for u in units]
+        names = [f"**{u}**" for u in units]
+        if intent.english:
+            who = (f"{names[0]} leads and {' and '.join(names[1:])} also takes part in" if first_leads
+                   else f"{' and '.join(names)} are all named in")
+            heading = f"Tasks that {who}: **{len(scope)}**" + ("." if not scope else ":")
+            if not scope:
+                heading += " (" + "; ".join(f"{u}: {n} task(s)" for u, n in counts) + ")"
+        else:
+            who = (f"{names[0]}牵头、且{'、'.join(names[1:])}也参与" if first_leads
+                   else f"{'和'.join(names)}同时参与")
+            heading = f"在{self.composer.name(scope or list(self.document.tasks))}中，{who}的任务共 **{len(scope)}** 项"
+            heading += "：" if scope else "（" + "；".join(f"{u}共涉及{n}项" for u, n in counts) + "）。"
+        return self.composer.task_list(intent.question, heading, scope, intent.english, "unit")
 
     def _deadline(self, intent: Intent) -> Answer:
         targets = [t for t in self.targets if not intent.scope or self._doc(t.task) == intent.scope]
-        asked = sorted({intent.year or 0} - {0} | {int(y) for y in re.findall(r"20\d\d", intent.question)})  # 2025、2026年底各要完成啥
+        asked = sorted({intent.year or 0} - {0} | {int(y) for y in re.findall(r"20\d\d", intent.question)})
+        # 2025、2026年底各要完成啥: every year asked
         dated = [t for t in targets if t.year in asked]
         name = self._name(intent)
         shown = "、".join(map(str, asked))
@@ -333,6 +405,18 @@ class Assistant:
 
     # --- several topics --------------------------------------------------------------------------
 
+    def _fold_checks(self, parts: list[str]) -> list[str]:
+        """A part that only names a unit and asks yes/no ("…那条是哪家牵头？浦东区政府伐") asks about the part
+        before it: the two are one question."""
+        folded: list[str] = []
+        for part in parts:
+            sub = self.understand(part)
+            if folded and sub.units and sub.yesno and not sub.known and not sub.specific:
+                folded[-1] += "，" + part
+            else:
+                folded.append(part)
+        return folded
+
     def _several(self, intent: Intent, parts: list[str]) -> Answer:
         """"A和B分别…": each topic answered on its own, with its own citations, then put together."""
         answers = []
@@ -361,6 +445,11 @@ class Assistant:
                     and all(w in self._texts[h.task.uid] for w in intent.specific)]
             if near:
                 return self.composer.task_detail(intent.question, [near[0].task], intent.english)
+            # 里面区政府是哪几个区: a who-question whose own words are all in the previous task (its units too)
+            first = self.document.task(intent.prefer[0])
+            if first is not None and (intent.asks_who or intent.asks_lead) and intent.specific \
+                    and all(w in self._texts[first.uid] for w in intent.specific):
+                return self.composer.task_detail(intent.question, [first], intent.english, focus="units")
             return self._topic(replace(intent, prefer=(), followup=""))
         hits = probe.hits(k)
         if intent.scope:
@@ -390,6 +479,14 @@ class Assistant:
             chosen = self._select_many(intent, hits)
         else:
             chosen = self._select(hits)[: SEVERAL_MAX if intent.notes.get("single") else None]
+        asks_role = intent.asks_who or intent.asks_lead or intent.role != "any" or bool(MEMBERSHIP.search(intent.question))
+        if intent.yesno and intent.units and asks_role and not intent.asks_list and not intent.asks_target \
+                and not intent.within:
+            # 海绵城市是住建委牵头吗 / 张江那条闵行区政府有份伐: 是/否 for the named unit(s) on the best task
+            # "…是哪家牵头？浦东区政府伐" asks whether it leads; "…谁牵头，闵行也有份吗" whether it takes part
+            lead = intent.role == "lead" or (intent.asks_lead and not MEMBERSHIP.search(intent.question))
+            return self._with_decision(self._check(replace(intent, tasks=(chosen[0].uid,),
+                                                           role="lead" if lead else "any")), decision)
         if intent.asks_target and not intent.asks_list:
             pairs = [(t, targets_of(t)) for t in chosen]
             if any(ts for _, ts in pairs):
@@ -425,9 +522,8 @@ class Assistant:
         words = [w for run in intent.topic for w in tokenize(run) if len(w) > 1]
         in_plan = sum(w in self._plan_words for w in words) / len(words) if words else 1.0
         in_best = sum(w in self._words[top.uid] for w in words) / len(words) if words and top else 1.0
-        return Evidence(intent.question, probe.dense, probe.bm25, top.text if top else "",
-                        self._views.get(top.uid, "") if top else "", intent.coverage, in_plan, in_best, len(intent.units),
-                        intent.english, self.plan_years, self.without_units(intent.question))
+        return Evidence(intent.question, probe.dense, probe.bm25, top.text if top else "", intent.coverage, in_plan,
+                        in_best, len(intent.units), intent.english, self.plan_years, self.without_units(intent.question))
 
     def without_units(self, text: str) -> str:
         """``text`` with the units it names blanked out: what refusal cues are looked for in."""

@@ -144,8 +144,7 @@ class Evidence:
     question: str  # simplified, markup removed
     dense: np.ndarray | None  # per task, cosine of its best passage (None: not embedded)
     bm25: np.ndarray  # per task, BM25 of its best passage
-    top_text: str  # the best task's text (for ``quantity_no_number``, ``date_no_deadline``)
-    top_views: str  # ... and its everyday views (with the text, for ``cue_in_task``)
+    top_text: str  # the best task's text (for ``cue_in_task``, ``quantity_no_number``, ``date_no_deadline``)
     coverage: float
     topic_in_plan: float  # share of the topic's words found in any task's text or views
     topic_in_best: float  # ... in the best task's text or views
@@ -175,7 +174,7 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
     found = cues.found(e.cue_text or e.question)
     for name in cues.groups:
         out[f"cue_{name}"] = float(name in found)
-    top = fold(e.top_text + "\n" + e.top_views)
+    top = fold(e.top_text)  # what the plan states, not the everyday views written for retrieval (租金, 事故)
     out["cue_in_task"] = float(any(w in top for words in found.values() for w in words if not w.isascii()))
     # English questions meet Chinese passages: their similarity and coverage run lower, so they get weights of
     # their own (the Chinese features are 0 for them, and the other way round)

@@ -31,6 +31,7 @@ from .text import fold
 _WHO = re.compile(
     r"谁|哪个部门|哪些部门|哪几个部门|哪个单位|哪些单位|哪家|什么部门|什么单位|哪个机构|哪些机构|归口|主管|责任单位|负责单位|"
     r"负责部门|由哪|派给|分给了?哪|归哪|哪个委|哪个局|哪个办|哪几个委|哪几个局|啥单位|啥部门|"
+    r"(?:哪几|哪)个区|哪些区|哪几家|哪些家|"
     r"配合单位|参与单位|协办单位|配合部门|参与部门|牵头单位|牵头部门|"
     r"\bwho\b|which (?:department|unit|agency|body|bodies|departments|units|agencies|office)|"
     r"responsible|in charge",
@@ -45,7 +46,7 @@ _WHO_LEADS = re.compile(r"(?:谁|哪个?(?:单位|部门|家)?|由谁)\s*(?:来|
 _CO = re.compile(r"配合|协同|协助|co-?responsible|support(?:ing)?\b", re.I)
 _INVOLVED = re.compile(r"参与|参加|involved", re.I)
 _LIST = re.compile(
-    r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|清单|有哪些|"
+    r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|(?<!什么)(?<!啥)清单(?!是|叫)|有哪些|"
     r"多少项|(?<!第)几项|(?<!第)几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
     r"摊上|摊了|摊到|分到|分了|沾边|梳理|列出|列一下|一条不落|有没有任务|几件|多少件|哪几件|哪些件|"
     r"\btasks\b|what (?:does|do)\b",
@@ -172,8 +173,29 @@ _NOT_CO = re.compile(
 )
 
 
+# Two units in one question: tasks they share (交通委和住建委都参与的; 数据局牵头的里哪些办公厅也参与) or each
+# unit's own list side by side (分别负责几条)
+JOINT = re.compile(r"[也都均](?:有|在|参与|参加|负责|涉及|是|列|出现|有份)|共同|一起|同时|一块|联合|交集|重合|重叠|"
+                   r"\b(?:both|together|jointly|shared?)\b", re.I)
+SIDE_BY_SIDE = re.compile(r"分别|各自|各有|各管|各负责|哪个多|谁多|比较|对比|\b(?:respectively|each)\b", re.I)
+# "…谁牵头，闵行也有份吗": a unit asked about as one of the units, not as the lead
+MEMBERSHIP = re.compile(r"也|还|有份|参与|参加|配合|协同|在内|名单|之列|之一|包括|包含|"
+                        r"\b(?:also|too|involved|among|included|part of)\b", re.I)
+# 跟崇明有关的 / 涉及浦东的: a district as a place (tasks that name it), not only its government's duties
+ABOUT_PLACE = re.compile(r"有关|相关|涉及|提到|提及|说到|讲到|关于|related|about|mention", re.I)
+LEADS_AFTER = re.compile(r"\s*(?:来|在)?\s*(?:牵头|主责|挑头|带头|领头|lead)", re.I)  # right after a unit's name
+
+
+# 单独负责 / 责任单位只写了它: the unit is the task's only responsible unit
+_SOLE = re.compile(r"单独|独自|独立负责|独家|一家(?:单位)?(?:负责|承担|包)|唯一(?:的)?(?:责任)?单位|只写了?|只列了?|"
+                   r"没有(?:别的|其他|其它)(?:单位|部门)|无(?:其他|其它)(?:单位|部门)|"
+                   r"\b(?:alone|solely|sole|on (?:its|their) own|by itself)\b", re.I)
+
+
 def _role(q: str) -> str:
-    """lead (牵头哪些), co (参与哪些, 不是它牵头的) or any (both named, or neither: 牵头和配合的都算)."""
+    """sole (单独负责), lead (牵头哪些), co (参与哪些, 不是它牵头的) or any (both named, or neither: 牵头和配合的都算)."""
+    if _SOLE.search(q):
+        return "sole"
     if _NOT_LEAD.search(q):
         return "co"
     if _NOT_CO.search(q):  # 牵头的是哪几条？配合的不用列
@@ -485,7 +507,7 @@ def understand(
     real_topic = specific
     list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
     # 医保局牵头的就一条吗？: a unit, a role or a list, and no topic the plan knows -> that unit's tasks
-    about_units = bool(units) and not known and (flags["asks_list"] or role != "any") and not asks_who
+    about_units = bool(units) and not known and (flags["asks_list"] or role != "any") and (not asks_who or role == "sole")
     if units and (not topic_words or (list_only and not real_topic) or about_units):
         return Intent(route="unit", **base)  # type: ignore[arg-type]
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]

@@ -151,3 +151,25 @@ def test_a_bare_confirmation_naming_units_checks_them(assistant):
 def test_narrowing_by_the_measure_of_a_target(assistant):
     listed, narrowed = chat(assistant, "住建委牵头哪些任务", "这些里面有平方米目标的是哪条")
     assert len(cited(listed)) > 2 and cited(narrowed) == [37]
+
+
+def test_narrowing_a_unit_list_to_one_section(assistant):
+    document = assistant.document
+    section = next(s for s in document.sections if "通勤圈" in s.title)
+    expected = [t.n for t in document.tasks_in_section(section.no) if "市交通委" in t.units]
+    _, narrowed = chat(assistant, "交通委参与的任务有哪些", "光看通勤圈那一节的")
+    assert cited(narrowed) == expected and len(expected) > 1
+    assert "在上面列出的" in narrowed.answer
+
+
+def test_a_follow_up_asking_which_districts_stays_on_the_task(assistant):
+    first, districts = chat(assistant, "南北转型那条是哪些单位在做", "里面区政府是哪几个区")
+    task = assistant.document.task(cited(first)[0])
+    assert cited(districts) == [task.n]
+    assert all(u in districts.answer for u in task.units if u.endswith("区人民政府"))
+
+
+def test_a_unit_with_a_new_topic_is_a_new_question_not_a_yes_no(assistant):
+    eco, points = chat(assistant, "生态岛建设谁来抓", "那奉贤在居住证积分上能不能多加分")
+    assert cited(eco) == [39]
+    assert 2 in cited(points) and not points.answer.startswith(("是", "否"))

@@ -140,3 +140,49 @@ def test_contract_shape(assistant):
     citation = data["citations"][0]
     assert {"task", "part", "section", "units", "lead_unit", "text"} <= set(citation)
     assert citation["task"] == 32 and citation["lead_unit"] == citation["units"][0]
+
+
+def test_tasks_two_units_share(assistant):
+    document = assistant.document
+    both = assistant.ask("规资局牵头的任务里面，经信委也参加的有哪几条")
+    expected = [t.n for t in document.tasks if t.lead_unit == "市规划资源局" and "市经济信息化委" in t.units]
+    assert both.task_numbers == expected and expected
+    shared = assistant.ask("卫健委和民政局一块负责哪些事")
+    expected = [t.n for t in document.tasks if {"市卫生健康委", "市民政局"} <= set(t.units)]
+    assert shared.task_numbers == expected
+    assert f"共 **{len(expected)}** 项" in shared.answer
+
+
+def test_tasks_a_unit_carries_alone(assistant):
+    answer = assistant.ask("编办以外，民政局有没有独自承担的任务？还有医保局单独负责的呢")
+    assert not answer.refused
+    alone = assistant.ask("医保局单独负责哪几项")
+    expected = [t.n for t in assistant.document.tasks if list(t.units) == ["市医保局"]]
+    assert alone.task_numbers == expected
+    assert "单独负责" in alone.answer
+
+
+def test_a_district_as_a_place_lists_the_tasks_that_name_it(assistant):
+    document = assistant.document
+    answer = assistant.ask("涉及奉贤的任务有哪些")
+    naming = {t.n for t in document.tasks if "奉贤" in t.text or "奉贤区人民政府" in t.units}
+    assert naming and naming <= set(answer.task_numbers)
+    shared = {t.n for t in document.tasks if "各区人民政府" in t.units} - naming
+    assert not shared & set(answer.task_numbers)  # counted in a sentence, not cited
+    assert "各区人民政府" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "verdict"), [
+    ("城中村整体改造是房管局牵头的吗", "否"),
+    ("城中村整体改造房管局有份吗", "是"),
+    ("城中村整体改造那条谁牵头？房管局伐", "否"),
+])
+def test_a_single_yes_no_question_about_a_unit_starts_with_the_verdict(assistant, question, verdict):
+    answer = assistant.ask(question)
+    assert answer.task_numbers == [24]
+    assert answer.answer.startswith(verdict)
+
+
+def test_asking_which_list_a_task_builds_is_not_a_list_request(assistant):
+    answer = assistant.ask("示范区共建共享公共服务，要搞一个什么清单")
+    assert 76 in answer.task_numbers and len(answer.task_numbers) <= 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import RegistryError
-from assistant.refusal import Cues, Head, RefusalModel, ngrams
+from assistant.refusal import Cues, Head, RefusalModel, features, ngrams
 
 
 def test_cue_groups_match_words_and_english_word_boundaries():
@@ -125,3 +125,16 @@ def test_a_unit_name_is_no_cue(assistant):
     answer = assistant.ask("Which tasks is the municipal tax bureau listed on?")
     assert not answer.refused and [c.task for c in answer.citations] == [
         t.n for t in assistant.document.tasks if "市税务局" in t.units]
+
+
+def test_a_cue_counts_as_stated_only_in_the_task_text_not_its_everyday_views(assistant):
+    """The everyday views of a task are written for retrieval (租金 for rental housing); that the plan *states*
+    a sum of money is judged on the task's own text."""
+    question = "城市建设者管理者之家住一晚收多少租金"
+    intent = assistant.understand(question)
+    probe = assistant.search_engine.probe(intent.query)
+    evidence = assistant.evidence(intent, probe)
+    assert "租金" not in evidence.top_text
+    values = features(evidence, assistant.cues, None)
+    assert values["cue_money"] == 1.0 and values["cue_in_task"] == 0.0
+    assert assistant.ask(question).refused
