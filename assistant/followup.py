@@ -103,7 +103,7 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     before = "".join(fold(t.text) for uid in context.tasks[:3] if (t := document.task(uid)))
     new_topic = any(len(w) >= NEW_TOPIC_CHARS and sum(w[i:i + 2] in before for i in range(len(w) - 1)) < (len(w) - 1) / 2
                     for w in intent.known if not _MEMBERSHIP.search(w))  # 名单里 points back
-    if (intent.yesno or confirming) and intent.units and context.tasks and not new_topic \
+    if (intent.yesno or confirming) and (intent.units or intent.unit_kind) and context.tasks and not new_topic \
             and (short or intent.pronoun or _MEMBERSHIP.search(q) or confirming):
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")

@@ -298,6 +298,8 @@ class Assistant:
         return self.composer.task_list(intent.question, heading, kept, intent.english, "section")
 
     def _unit(self, intent: Intent, collectives: bool = True) -> Answer:
+        if not intent.units and intent.unit_kind:
+            return self._kind(intent)
         decision, _ = self._judge(intent, unit_list=True)
         # A unit's list comes from the parsed document, complete: it is refused only when the question asks
         # for something about the unit that the plan never states (a person, money, a procedure...).
@@ -336,6 +338,24 @@ class Assistant:
         answer = self.composer.unit_tasks(intent.question, unit, lead, co, collective, intent.role, intent.english, alias,
                                           within=len(intent.within), mentioned=mentioned, shared=shared)
         return self._with_decision(answer, decision)
+
+    def _kind(self, intent: Intent) -> Answer:
+        """哪些任务是区政府牵头的: the tasks of every unit of a kind (and the collectives covering it)."""
+        names = self.registry.of_kind(intent.unit_kind)
+        scope = [t for t in self.document.tasks if (not intent.within or t.uid in intent.within)
+                 and (not intent.scope or t.doc == intent.scope)]
+        role = intent.role if intent.role in ("lead", "sole") else "any"
+        tasks = [t for t in scope if (t.lead_unit in names if role == "lead" else
+                                      (len(t.units) == 1 and t.units[0] in names) if role == "sole" else
+                                      bool(names & set(t.units)))]
+        label = {"district": ("区政府", "district governments"), "zone": ("管委会、执委会", "zone committees")}.get(
+            intent.unit_kind, (intent.unit_kind, intent.unit_kind))
+        how = {"lead": ("牵头", "lead"), "sole": ("单独负责", "alone carry")}.get(role, ("参与", "take part in"))
+        heading = (f"Tasks that {label[1]} {how[1]}: **{len(tasks)}**" + (":" if tasks else ".")
+                   if intent.english else
+                   f"在{self.composer.name(tasks or list(self.document.tasks))}中，由{label[0]}{how[0]}的任务共 "
+                   f"**{len(tasks)}** 项" + ("：" if tasks else "。"))
+        return self.composer.task_list(intent.question, heading, tasks, intent.english, "unit")
 
     def _joint(self, intent: Intent) -> Answer:
         """Tasks that name every unit of the question (交通委和住建委都参与的任务; 数据局牵头的任务里哪些办公厅也参与):
@@ -399,8 +419,14 @@ class Assistant:
     def _check(self, intent: Intent) -> Answer:
         """A yes/no follow-up: is each named unit among the previous task's units (or its lead)?"""
         tasks = [t for n in intent.tasks if (t := self.document.task(n))]
-        collectives = {u: self.registry.collectives_for(u) for u in intent.units}
-        return self.composer.check(intent.question, tasks, intent.units, collectives,
+        units = intent.units
+        if not units and intent.unit_kind:  # is any district government on that one?: the ones of that kind
+            names = self.registry.of_kind(intent.unit_kind)
+            units = tuple(dict.fromkeys(u for t in tasks for u in t.units if u in names))
+            if not units:
+                return self.composer.check_kind(intent.question, tasks, intent.unit_kind, intent.english)
+        collectives = {u: self.registry.collectives_for(u) for u in units}
+        return self.composer.check(intent.question, tasks, units, collectives,
                                    lead=intent.role == "lead", english=intent.english)
 
     # --- several topics --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ the document at all. Pure functions over plain data; no retrieval here.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -139,7 +140,8 @@ class Intent:
     section: int | None = None
     part: int | None = None
     units: tuple[str, ...] = ()
-    role: str = "any"  # any | lead | co
+    unit_kind: str = ""  # a kind of unit asked about without naming one (区政府 -> district; units.toml [kinds])
+    role: str = "any"  # any | lead | co | sole
     asks_who: bool = False
     asks_lead: bool = False
     asks_target: bool = False
@@ -448,6 +450,9 @@ def understand(
     residue = q
     for m in sorted(mentions, key=lambda m: -m.start):
         residue = residue[: m.start] + " " + residue[m.end :]
+    kind = "" if units else registry.kind_in(residue)  # type: ignore[attr-defined]  # 区政府牵头的: every district
+    if kind:
+        residue = _kind_words(registry).sub(" ", residue)
 
     expansions = list(glossary.expand(q, vocabulary.plan_text)) if glossary is not None else []  # type: ignore[attr-defined]
     fixes: list[tuple[str, str]] = []
@@ -472,6 +477,7 @@ def understand(
         question=q,
         query=query,
         units=units,
+        unit_kind=kind,
         role=role,
         coverage=coverage,
         corrections=tuple(unit_fixes + fixes),
@@ -508,9 +514,21 @@ def understand(
     list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
     # 医保局牵头的就一条吗？: a unit, a role or a list, and no topic the plan knows -> that unit's tasks
     about_units = bool(units) and not known and (flags["asks_list"] or role != "any") and (not asks_who or role == "sole")
-    if units and (not topic_words or (list_only and not real_topic) or about_units):
+    # 哪些任务是区政府自己牵头的: the tasks of every unit of that kind
+    about_kind = bool(kind) and not known and (flags["asks_list"] or role != "any")
+    if (units and (not topic_words or (list_only and not real_topic) or about_units)) or about_kind:
         return Intent(route="unit", **base)  # type: ignore[arg-type]
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=8)
+def _kind_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
+
+
+def _kind_words(registry: object) -> re.Pattern[str]:
+    kinds = registry.kind_words  # type: ignore[attr-defined]
+    return _kind_pattern(tuple(w for ws in kinds.values() for w in ws))
 
 
 def _repair_unit_names(question: str, registry: object, vocabulary: Vocabulary) -> tuple[str, list[tuple[str, str]]]:

@@ -19,7 +19,7 @@ import functools
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -156,10 +156,14 @@ class PhraseMatcher(Generic[T]):
 class Registry:
     """The unit registry: look up, resolve and group responsible units."""
 
-    def __init__(self, units: Iterable[Unit], not_units: Iterable[str] = (), source: str = "单位名录") -> None:
+    def __init__(self, units: Iterable[Unit], not_units: Iterable[str] = (), source: str = "单位名录",
+                 kind_words: Mapping[str, Sequence[str]] | None = None) -> None:
         self.units: tuple[Unit, ...] = tuple(units)
         self.not_units: tuple[str, ...] = tuple(not_units)
         self.source = source
+        # words for a kind of unit, not one unit (区政府, district government): longest first
+        self.kind_words: dict[str, tuple[str, ...]] = {
+            k: tuple(sorted(ws, key=len, reverse=True)) for k, ws in (kind_words or {}).items()}
         self._by_name: dict[str, Unit] = {}
         self._by_key: dict[str, Unit] = {}
         for unit in self.units:
@@ -225,7 +229,7 @@ class Registry:
     @classmethod
     def from_toml(cls, data: bytes | str, source: str = "单位名录") -> Registry:
         """Parse and validate registry TOML text."""
-        return cls(*_parse_units(read_toml(data, source), source), source=source)
+        return cls(*_parse_units(read_toml(data, source), source))
 
     # --- lookups ---
 
@@ -244,6 +248,18 @@ class Registry:
     def units_in(self, text: str) -> list[str]:
         """Canonical names of the units ``text`` mentions, deduplicated, in text order."""
         return list(dict.fromkeys(m.unit for m in self.resolve(text)))
+
+    def kind_in(self, text: str) -> str:
+        """The kind of unit ``text`` asks about without naming one (哪些任务是区政府牵头的 -> district), or ""."""
+        folded = text.lower()
+        for kind, words in self.kind_words.items():
+            if any(w.lower() in folded for w in words):
+                return kind
+        return ""
+
+    def of_kind(self, kind: str) -> set[str]:
+        """Names of the units of ``kind``, with the collectives that cover it (各区人民政府 for district)."""
+        return {u.name for u in self.units if u.kind == kind or (u.kind == "collective" and u.covers == kind)}
 
     def collectives_for(self, name: str) -> list[str]:
         """The collective units that include ``name`` (a district -> 各区人民政府, 各相关区人民政府)."""
@@ -268,7 +284,7 @@ class Registry:
             taken.update(_key(a) for a in aliases)
             taken.add(_key(name))
             extra.append(Unit(name, "document", "", tuple(dict.fromkeys(aliases)), ()))
-        return Registry((*self.units, *extra), self.not_units, self.source) if extra else self
+        return Registry((*self.units, *extra), self.not_units, self.source, self.kind_words) if extra else self
 
     def check_against(self, document_units: Iterable[str]) -> None:
         """Raise :class:`RegistryError` unless every unit the document names is registered under that name."""
@@ -329,8 +345,8 @@ def string_list(value: object, what: str, source: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in value)
 
 
-def _parse_units(data: dict[str, Any], source: str) -> tuple[list[Unit], tuple[str, ...]]:
-    unknown_top = set(data) - {"unit", "exclusions"}
+def _parse_units(data: dict[str, Any], source: str) -> tuple[list[Unit], tuple[str, ...], str, dict[str, list[str]]]:
+    unknown_top = set(data) - {"unit", "exclusions", "kinds"}
     if unknown_top:
         raise RegistryError(f"{source}：未知的顶层键 {', '.join(sorted(unknown_top))}")
     entries = data.get("unit")
@@ -341,7 +357,11 @@ def _parse_units(data: dict[str, Any], source: str) -> tuple[list[Unit], tuple[s
     if not isinstance(exclusions, dict) or set(exclusions) - {"not_units"}:
         raise RegistryError(f"{source}：[exclusions] 只能包含 not_units 列表")
     not_units = string_list(exclusions.get("not_units", []), "[exclusions] not_units ", source)
-    return units, not_units
+    kinds = data.get("kinds", {})
+    if not isinstance(kinds, dict) or set(kinds) - set(KINDS):
+        raise RegistryError(f"{source}：[kinds] 的键应为 {' | '.join(KINDS)}")
+    kind_words = {k: list(string_list(v, f"[kinds] {k} ", source)) for k, v in kinds.items()}
+    return units, not_units, source, kind_words
 
 
 def _parse_unit(entry: object, i: int, source: str) -> Unit:

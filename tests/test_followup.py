@@ -173,3 +173,10 @@ def test_a_unit_with_a_new_topic_is_a_new_question_not_a_yes_no(assistant):
     eco, points = chat(assistant, "生态岛建设谁来抓", "那奉贤在居住证积分上能不能多加分")
     assert cited(eco) == [39]
     assert 2 in cited(points) and not points.answer.startswith(("是", "否"))
+
+
+def test_is_any_unit_of_a_kind_on_the_task(assistant):
+    _, yes = chat(assistant, "大零号湾创新策源那条谁管", "那有没有区政府参加")
+    assert yes.answer.startswith("是") and "闵行区人民政府" in yes.answer
+    _, no = chat(assistant, "海绵城市那条归谁", "Is a district-level government among them?")
+    assert no.answer.startswith("No") and cited(no) == [32]

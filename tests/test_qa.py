@@ -186,3 +186,11 @@ def test_a_single_yes_no_question_about_a_unit_starts_with_the_verdict(assistant
 def test_asking_which_list_a_task_builds_is_not_a_list_request(assistant):
     answer = assistant.ask("示范区共建共享公共服务，要搞一个什么清单")
     assert 76 in answer.task_numbers and len(answer.task_numbers) <= 2
+
+
+def test_tasks_led_by_a_kind_of_unit(assistant):
+    document = assistant.document
+    districts = assistant.registry.of_kind("district")
+    answer = assistant.ask("哪几项是由区人民政府打头的")
+    assert answer.task_numbers == [t.n for t in document.tasks if t.lead_unit in districts]
+    assert len(answer.task_numbers) >= 2

@@ -266,6 +266,8 @@ aliases = ["发改委"]
         (GOOD_UNIT.replace('english = "Development', 'english = "发展'), "非ASCII"),
         (GOOD_UNIT + '[exclusions]\nnot_units = ["发改委"]\n', "not_units 中的“发改委”"),
         (GOOD_UNIT + '[exclusions]\nother = ["x"]\n', "只能包含 not_units"),
+        (GOOD_UNIT + '[kinds]\nministry = ["部委"]\n', r"\[kinds\] 的键"),
+        (GOOD_UNIT + '[kinds]\ndistrict = "区政府"\n', "必须是非空字符串的列表"),
     ],
 )  # fmt: skip
 def test_malformed_registry_raises_a_clear_error(tmp_path: Path, toml: str, message: str) -> None:
@@ -338,3 +340,11 @@ def test_phrase_matcher_finds_what_searching_for_every_phrase_finds(doc: Documen
     for matcher in (registry._matcher, Glossary.load()._matcher):
         for text in texts:
             assert matcher.find(text) == _reference_find(matcher, text), text
+
+
+def test_a_kind_of_unit_is_found_when_no_unit_is_named(registry: Registry) -> None:
+    assert registry.kind_in("有没有区人民政府打头的任务") == "district"
+    assert registry.kind_in("Does any district-level body take part?") == "district"
+    assert registry.kind_in("海绵城市谁负责") == ""
+    assert {"崇明区人民政府", "各区人民政府", "各相关区人民政府"} <= registry.of_kind("district")
+    assert "市交通委" not in registry.of_kind("district")
