@@ -282,7 +282,7 @@ class Composer:
                          f"{self.units_line(t, english=english)}\n  > {t.text}")
         return self._answer(question, "\n\n".join(lines), tasks, "check", english)
 
-    def several(self, question: str, answers: Sequence[tuple[str, Answer]], english: bool) -> Answer:
+    def several(self, question: str, answers: Sequence[tuple[str, Answer]], english: bool, summary: str = "") -> Answer:
         """Several topics answered one by one under their own headings, with a compact table first."""
         rows, blocks, tasks = [], [], []
         for i, (topic, answer) in enumerate(answers, start=1):
@@ -306,6 +306,8 @@ class Composer:
                 else "| 事项 | 任务 | 责任单位（牵头在前） | 目标与期限 |")
         table = "\n".join([head, "|---|---|---|---|", *rows])
         intro = "According to the plan, topic by topic:" if english else f"根据{self.name(tasks)}，分别如下："
+        if summary:
+            intro = summary + "\n\n" + intro
         return self._answer(question, intro + "\n\n" + table + "\n\n" + "\n\n".join(blocks), tasks, "several", english)
 
     def refusal(self, question: str, reason: str, related: Sequence[Task], english: bool) -> Answer:

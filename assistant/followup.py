@@ -29,13 +29,14 @@ from dataclasses import replace
 
 from .corpus import Plans
 from .text import fold
-from .understanding import MEASURE_ASKED, Context, Intent, match_titles
+from .understanding import DATED_ASKED, MEASURE_ASKED, Context, Intent, match_titles
 
 # Words that point at a list answered before ("其中…", "这些里…").
 # 只看 / 只挑 / 光要: keep part of the previous list
 NEW_TOPIC_CHARS = 3  # a plan word this long, mostly absent from the previous task, starts a new question
 _ONLY = re.compile(r"只看|只挑|只要|只留|只列|只说|光看|光要|仅看|仅列|单看|就看|筛一下|筛出|挑出|\b(?:only|just)\b", re.I)
 _STRUCT_WORD = re.compile(r"部分|章节|一节|这节|那节|板块|那块|这块|一块|方面|领域|section|part", re.I)
+_WHICH = re.compile(r"哪[一几]?[条项个件]|哪些|\bwhich\b", re.I)
 _WITHIN = re.compile(
     r"其中|这些任务|这些里|这几条|这几项|这几个|里面|里头|当中|上述|以上|among (?:them|these)|of these|which of", re.I
 )
@@ -99,11 +100,14 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     #    units and nothing else ("就发改委一家？没有市场监管局？")
     confirming = (q.rstrip().endswith(("？", "?")) and not intent.known and not intent.asks_list
                   and not _STARTS_OVER.search(q) and not re.search("[呢咧嘞哩]", q))
+    # 其中文旅局有份的是哪几条: asks which items, not whether
+    asks_which = bool(_WHICH.search(q)) and listed
     # ... unless it brings a topic the previous task never mentions (那崇明在居住证积分上有没有照顾: a new question)
     before = "".join(fold(t.text) for uid in context.tasks[:3] if (t := document.task(uid)))
     new_topic = any(len(w) >= NEW_TOPIC_CHARS and sum(w[i:i + 2] in before for i in range(len(w) - 1)) < (len(w) - 1) / 2
                     for w in intent.known if not _MEMBERSHIP.search(w))  # 名单里 points back
     if (intent.yesno or confirming) and (intent.units or intent.unit_kind) and context.tasks and not new_topic \
+            and not asks_which \
             and (short or intent.pronoun or _MEMBERSHIP.search(q) or confirming):
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
@@ -123,7 +127,7 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
             return replace(_carry(previous, intent), route="unit", followup="new-unit")
         return intent
     # 4. narrowing the previous list: 其中跟宅基地有关的是哪条？ / 其中有公里数目标的是哪条
-    if within and (has_topic or MEASURE_ASKED.search(q)):
+    if within and (has_topic or MEASURE_ASKED.search(q) or (intent.asks_target and DATED_ASKED.search(q))):
         return replace(intent, route="topic", within=context.tasks, followup="within")
     # 5. the previous unit again: 它牵头哪些？ / (after 海绵城市谁牵头？) 它还负责什么？
     unit_question = previous.route == "unit" and (intent.asks_list or intent.role != "any")

@@ -31,6 +31,9 @@ _SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&|[（(]?\b\d{1,2}\s*[)）](?!
 # "X呢": a clause that asks the question before it again, about X
 _ASKS_AGAIN = re.compile(r"呢\s*$|\bwhat about\b|\bhow about\b", re.I)
 _COMMAS = re.compile(r"[，,]")
+# a clause that carries the question before it on to another topic
+_CONTINUES = re.compile(r"\s*(?:and\s+(?:for|on|about|also|what about|the)\b|as well as\b|plus\b|以及|还有|另外|再就是|还要问)",
+                        re.I)
 _JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&|\s+vs\.?\s+|\s+versus\s+", re.I)
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
@@ -80,6 +83,8 @@ def _own_questions(question: str, english: bool) -> list[str]:
     asking = [c for c in topical if asks_something(c) or _ASKS_AGAIN.search(c)]
     # every clause with topic words asks something; a closing request ("一口气告诉我") may not
     rest = [c for c in topical if c not in asking]
+    if len(asking) == 1 and rest and topical[0] in asking and all(_CONTINUES.match(c) for c in rest):
+        return topical  # "What are the targets for A, and for B?" / "A的目标是多少，还有B": B is asked the same
     return asking if len(asking) >= 2 and (not rest or rest == topical[-1:]) else []
 
 

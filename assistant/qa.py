@@ -35,6 +35,7 @@ from .settings import Settings
 from .text import fold, simplified
 from .understanding import (
     ABOUT_PLACE,
+    DATED_ASKED,
     JOINT,
     LEADS_AFTER,
     MEASURE_ASKED,
@@ -66,6 +67,7 @@ LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
 NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
 SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
+TOPIC_CHARS = 4  # a part of a question with a plan phrase this long is a topic of its own
 SEVERAL_UNITS = 4  # "A和B各有哪些任务": at most this many units' lists in one answer
 
 
@@ -110,6 +112,7 @@ class Assistant:
         self._views = {n: "\n".join(v) for n, v in views.items()}
         self._words = {t.uid: set(tokenize(f"{t.text}\n{self._views.get(t.uid, '')}")) for t in document.tasks}
         self._plan_words = set().union(*self._words.values())
+        self._plan_text = fold("\n".join(t.text for t in document.tasks))
         # a task's words for "is this follow-up still about it": its text, everyday views and units (里面区政府是哪几个)
         def unit_names(task: Task) -> str:
             infos = [(u, registry.get(u)) for u in task.units]
@@ -312,7 +315,11 @@ class Assistant:
             # side by side, each district's own tasks (the ones all districts share would repeat in every row)
             answers = [(unit, self._unit(replace(intent, units=(unit,)), collectives=False))
                        for unit in intent.units[:SEVERAL_UNITS]]
-            return self._with_decision(self.composer.several(intent.question, answers, intent.english), decision)
+            counts = [(unit, sum(unit in t.units for t in self.document.tasks if not intent.scope or t.doc == intent.scope))
+                      for unit in intent.units[:SEVERAL_UNITS]]
+            summary = ("; ".join(f"{u}: {n} task(s)" for u, n in counts) + "." if intent.english
+                       else "；".join(f"**{u}** 共 {n} 项" for u, n in counts) + "。")
+            return self._with_decision(self.composer.several(intent.question, answers, intent.english, summary), decision)
         unit = intent.units[0]
         info = self.registry.get(unit)
         scope = [t for t in self.document.tasks if (not intent.within or t.uid in intent.within)
@@ -432,12 +439,16 @@ class Assistant:
     # --- several topics --------------------------------------------------------------------------
 
     def _fold_checks(self, parts: list[str]) -> list[str]:
-        """A part that only names a unit and asks yes/no ("…那条是哪家牵头？浦东区政府伐") asks about the part
-        before it: the two are one question."""
+        """A part that only names a unit and asks yes/no ("…那条是哪家牵头？浦东区政府伐"), or that has no word
+        the plan knows or only a cue for what it never states ("…怎么申请？要交啥材料"), asks about the part before
+        it: the two are one question."""
         folded: list[str] = []
         for part in parts:
             sub = self.understand(part)
-            if folded and sub.units and sub.yesno and not sub.known and not sub.specific:
+            # 要交啥材料: a request about the same thing (a cue word the plan never uses; 推荐权 is the plan's)
+            foreign = [w for ws in self.cues.found(part).values() for w in ws if w not in self._plan_text]
+            no_topic = not sub.known or (bool(foreign) and all(len(w) < TOPIC_CHARS for w in sub.known))
+            if folded and no_topic and not sub.specific and (not sub.units or sub.yesno):
                 folded[-1] += "，" + part
             else:
                 folded.append(part)
@@ -532,7 +543,8 @@ class Assistant:
         lexical = engine.probe(intent.query, embed=False)
         if self.refusal is None:
             return None, lexical if unit_list else engine.with_dense(lexical, intent.query)
-        if unit_list or lexical.bm25_decisive(self.refusal.fast_bm25_ratio):
+        # a spelling repair (海棉 -> 海绵) is a guess: the words typed around it may mislead BM25, so both retrievers weigh in
+        if unit_list or (lexical.bm25_decisive(self.refusal.fast_bm25_ratio) and not intent.corrections):
             values = features(self.evidence(intent, lexical), self.cues, self.refusal.kind)
             fast = self.refusal.answers_fast(values)
             if fast is not None:
@@ -578,8 +590,15 @@ class Assistant:
             counted = [h.task for h in hits if any(measure.group(1) in t.phrase for t in targets_of(h.task))]
             if counted and len(counted) < len(hits):
                 return counted
+        if intent.asks_target and DATED_ASKED.search(intent.question):  # 其中写明哪年年底要完成的
+            dated = [h.task for h in hits if any(t.year for t in targets_of(h.task))]
+            if dated and len(dated) < len(hits):
+                return sorted(dated, key=lambda t: t.uid)
         words = [w for run in intent.topic for w in tokenize(run) if len(w) >= 2 and w in self._plan_words]
-        texts = {h.task.uid: fold(h.task.text) for h in hits}
+        # an item quotes X when its text or the title of its section or part does (其中跟长三角有关的: the
+        # tasks of 四、…引领长三角一体化发展行动, whether or not their own text says 长三角)
+        texts = {h.task.uid: fold(" ".join([h.task.text, *(x.title for x in (h.task.section, h.task.part) if x)]))
+                 for h in hits}
         quoted = {w: {uid for uid, text in texts.items() if w in text} for w in words}
         # each quoted word weighs by how few of the listed items use it (新城 in every item of a 新城 list weighs ~0)
         weight = {w: math.log((len(hits) + 1) / (len(uids) + 0.5)) for w, uids in quoted.items() if uids}

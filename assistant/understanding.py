@@ -54,19 +54,22 @@ _LIST = re.compile(
     re.I,
 )
 _TARGET = re.compile(
-    r"目标|指标|多少|几个|几张|几大|几星|几年|几类|完成什么|要求|达到|比例|百分之|期限|截止|什么时候|啥时候?|几时|"
+    r"目标|指标|多少|(?<!哪)几个(?!部门|单位|委|局|区|家)|几张|几大|几星|几年|几类|完成什么|要求|达到|比例|百分之|期限|截止|什么时候|啥时候?|几时|"
     r"何时|哪年|哪一年|年底|啥辰光|"
     r"时间节点|节点|量化|时间表|时限|多长时间|多久|什么程度|什么水平|\btargets?\b|\bgoals?\b|how (?:many|much|far|long)|"
     r"\bwhen\b|deadline|\bby 20\d\d|what year",
     re.I,
 )
+# 其中写明哪年年底完成的: the items whose targets carry a year
+DATED_ASKED = re.compile(r"哪年|哪一年|年底|年末|期限|时限|时间节点|截止|deadline|by when|what year|dated", re.I)
 # "有公里数目标的" / "有百分比指标的": the measure a target is counted in
 MEASURE_ASKED = re.compile(r"(公里|平方米|万张|%|个|家|张|套)(?:数)?的?(?:目标|指标|要求)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
+_THOSE_ITEMS = re.compile(r"[那这][几些][条项]")
 _ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
 _YESNO = re.compile(
     # 伐/么/哇 ending a question (Shanghainese and everyday 有份伐？/ 是交通委牵头么), 对吧, 要不要…不？
-    r"吗|是否|是不是|有没有|在不在|算不算|对不对|对吧|是吧|对伐|是伐|是么|有份|[伐哇嘛么][?？!！。\s]*$|的吧[?？!！。\s]*$|"
+    r"吗|是否|是不是|有没有|在不在|算不算|对不对|对吧|是吧|对伐|是伐|是么|有份|(?:[伐哇嘛]|(?<![什怎这那])么)[?？!！。\s]*$|的吧[?？!！。\s]*$|"
     r"[不没][?？]+\s*$|"
     r"\b(?:is|are|does|do|did|was)\b.*\?$",
     re.I,
@@ -179,7 +182,8 @@ _NOT_CO = re.compile(
 # unit's own list side by side (分别负责几条)
 JOINT = re.compile(r"[也都均](?:有|在|参与|参加|负责|涉及|是|列|出现|有份)|共同|一起|同时|一块|联合|交集|重合|重叠|"
                    r"\b(?:both|together|jointly|shared?)\b", re.I)
-SIDE_BY_SIDE = re.compile(r"分别|各自|各有|各管|各负责|哪个多|谁多|比较|对比|\b(?:respectively|each)\b", re.I)
+SIDE_BY_SIDE = re.compile(r"分别|各自|各有|各管|各负责|比较|对比|(?:谁|哪个|哪家|哪一个)[^，。？?,]{0,14}[多少]|"
+                          r"\b(?:respectively|each|more|fewer|compare)\b", re.I)
 # "…谁牵头，闵行也有份吗": a unit asked about as one of the units, not as the lead
 MEMBERSHIP = re.compile(r"也|还|有份|参与|参加|配合|协同|在内|名单|之列|之一|包括|包含|"
                         r"\b(?:also|too|involved|among|included|part of)\b", re.I)
@@ -494,8 +498,11 @@ def understand(
     if tasks:
         return Intent(route="task", tasks=tuple(tasks), **base)  # type: ignore[arg-type]
     sections, parts = find_sections(q, document), find_parts(q, document)
-    if not sections and not parts and not asks_who and (_STRUCT.search(q) or (_LIST.search(q) and not units)):
-        sections, parts = match_titles(residue, document, strict=not _STRUCT.search(q))
+    # 生活圈那几条分别是谁负责的: a section named by its title words and "those items", even in a who-question
+    items = bool(_THOSE_ITEMS.search(q))
+    if not sections and not parts and (not asks_who or items) and (_STRUCT.search(q) or items
+                                                                    or (_LIST.search(q) and not units)):
+        sections, parts = match_titles(residue, document, strict=not (_STRUCT.search(q) or items))
         if sections and parts:
             if re.search(r"部分|\bpart\b", q, re.I):
                 sections = []
@@ -514,6 +521,9 @@ def understand(
     list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
     # 医保局牵头的就一条吗？: a unit, a role or a list, and no topic the plan knows -> that unit's tasks
     about_units = bool(units) and not known and (flags["asks_list"] or role != "any") and (not asks_who or role == "sole")
+    # 应急局跟水务局比，谁分到的任务多: two units' lists side by side
+    about_units = about_units or (len(units) > 1 and not specific and bool(SIDE_BY_SIDE.search(q))
+                                  and bool(re.search(r"任务|事项|几条|几项|\btasks?\b", q, re.I)))
     # 哪些任务是区政府自己牵头的: the tasks of every unit of that kind
     about_kind = bool(kind) and not known and (flags["asks_list"] or role != "any")
     if (units and (not topic_words or (list_only and not real_topic) or about_units)) or about_kind:
@@ -593,7 +603,8 @@ _EN_STOP = frozenset(
     part there their they them has have will should must involve involves involved involving concern concerns
     related relate named mention mentions mentioned name one ones whos over period periods timeframe time years
     every each whole full complete entire same different differ difference
-    year long km kilometres kilometers metres meters square percent percentage share figure figures number""".split()
+    year long km kilometres kilometers metres meters square percent percentage share figure figures number
+    look looks looking after care charge oversee oversees overseeing run runs running behind""".split()
 )
 
 

@@ -180,3 +180,35 @@ def test_is_any_unit_of_a_kind_on_the_task(assistant):
     assert yes.answer.startswith("是") and "闵行区人民政府" in yes.answer
     _, no = chat(assistant, "海绵城市那条归谁", "Is a district-level government among them?")
     assert no.answer.startswith("No") and cited(no) == [32]
+
+
+def test_which_items_a_unit_is_in_is_a_narrowing_not_a_yes_no(assistant):
+    first, narrowed = chat(assistant, "方案里跟新城有关的任务有哪些", "其中交通委有份的是哪几条")
+    expected = [n for n in cited(first) if "市交通委" in assistant.document.task(n).units]
+    assert expected and sorted(cited(narrowed)) == sorted(expected)
+
+
+def test_a_section_named_by_those_items_in_a_who_question(assistant):
+    answer = assistant.ask("通勤圈那几条分别谁负责")
+    section = next(s for s in assistant.document.sections if "通勤圈" in s.title)
+    assert cited(answer) == [t.n for t in assistant.document.tasks_in_section(section.no)]
+
+
+def test_narrowing_by_a_topic_counts_the_title_of_a_task_s_part(assistant):
+    document = assistant.document
+    first, narrowed = chat(assistant, "人社局的任务有哪些", "里面跟长三角沾边的")
+    part = next(p for p in document.parts if "长三角" in p.title)
+    expected = {n for n in cited(first) if document.task(n).part == part}
+    assert expected and expected <= set(cited(narrowed))
+
+
+def test_narrowing_to_the_items_with_a_dated_target(assistant):
+    from assistant.facts import targets_of
+    first, narrowed = chat(assistant, "交通委参与的任务", "其中写明了哪年要完成的目标是哪几条")
+    expected = [n for n in cited(first) if any(t.year for t in targets_of(assistant.document.task(n)))]
+    assert expected and sorted(cited(narrowed)) == sorted(expected)
+
+
+def test_an_english_follow_up_asking_who_looks_after_it(assistant):
+    first, who = chat(assistant, "Which task is about the Metro Line 11 link with Suzhou?", "And who looks after it?")
+    assert cited(first)[:1] == [59] and cited(who) == [59]

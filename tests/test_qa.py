@@ -194,3 +194,38 @@ def test_tasks_led_by_a_kind_of_unit(assistant):
     answer = assistant.ask("哪几项是由区人民政府打头的")
     assert answer.task_numbers == [t.n for t in document.tasks if t.lead_unit in districts]
     assert len(answer.task_numbers) >= 2
+
+
+def test_a_request_with_only_a_cue_belongs_to_the_question_before_it(assistant):
+    """'…怎么申请入住？要准备哪些材料，去哪办' is one question about a procedure, not three topics."""
+    answer = assistant.ask("社区嵌入式养老那条怎么申请入住？要准备哪些材料，去哪办")
+    assert answer.refused and "办理流程" in answer.answer
+
+
+def test_a_place_detail_is_refused_with_its_reason(assistant):
+    answer = assistant.ask("平急两用设施的具体地址在哪")
+    assert answer.refused and "地址" in answer.answer
+
+
+def test_english_and_for_carries_the_question_to_a_second_topic(assistant):
+    answer = assistant.ask("What are the targets for rail transit mileage, and for the sponge city?")
+    assert answer.route == "several" and {28, 32} <= set(answer.task_numbers)
+
+
+def test_which_departments_is_a_who_question_not_a_quantity(assistant):
+    answer = assistant.ask("家门口一下雨就积水，海棉城市归哪几个部门管")
+    assert answer.task_numbers == [32] and answer.route == "who"
+    assert "市水务局" in answer.answer
+
+
+def test_two_units_compared_by_their_number_of_tasks(assistant):
+    document = assistant.document
+    answer = assistant.ask("住建委和房管局比，谁的任务多")
+    counts = {u: sum(u in t.units for t in document.tasks) for u in ("市住房城乡建设管理委", "市房屋管理局")}
+    assert answer.route == "several"
+    assert all(f"**{u}** 共 {n} 项" in answer.answer for u, n in counts.items())
+
+
+def test_a_question_ending_in_shenme_is_not_yes_no(assistant):
+    assert not assistant.understand("这一项讲的是什么").yesno
+    assert assistant.understand("是交通委牵头么").yesno
