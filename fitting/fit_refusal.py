@@ -23,9 +23,11 @@ independent check, never fitted on.
 
 A second head, ``lexical``, is fitted on the same data without the dense features. It lets a question be
 answered without embedding it (the fast path of :class:`assistant.refusal.RefusalModel`): when BM25 is
-decisive (best >= ``FAST_BM25_RATIO`` x second) and the lexical head's cross-validated P(answerable) is at
-least ``min_p``. ``min_p`` is the lowest value at which at most ``--max-fast-misses`` (default 1%) of the
-out-of-plan questions would take the fast path.
+decisive (best >= ``bm25_ratio`` x second) and the lexical head's cross-validated P(answerable) is at least
+``min_p``. The pair is the one (over ``FAST_BM25_RATIOS`` and a 0.01 grid) that lets the most answerable questions
+skip the embedding while at most ``--max-fast-misses`` (1%) of the out-of-plan questions take the fast path and at
+most ``--max-fast-wrong`` (0.5%) of the answerable ones would be answered with a task BM25 ranks first but the
+question does not expect.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -57,7 +60,8 @@ EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 DECIDED = ("topic", "unit")
 SEED = 13
-FAST_BM25_RATIO = 1.5
+FAST_BM25_RATIO = 1.5  # the fast path's BM25 ratio when none is fitted
+FAST_BM25_RATIOS = (1.1, 1.2, 1.3, 1.5, 1.75, 2.0, 3.0)  # the ratios tried
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -73,10 +77,12 @@ def load(paths: list[Path]) -> list[dict]:
     return rows
 
 
-def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[dict[str, float]], np.ndarray, np.ndarray]:
-    """Questions that reach the decision, their features (``kind`` left at 0), labels (1 = refuse) and whether
-    BM25 is decisive for them (the fast path's precondition; always true for a unit's list)."""
-    texts, feats, labels, decisive = [], [], [], []
+def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[dict[str, float]], np.ndarray,
+                                                              np.ndarray, np.ndarray]:
+    """Questions that reach the decision, their features (``kind`` left at 0), labels (1 = refuse), how decisive
+    BM25 is for them (its best task's score over its second's; infinite for a unit's list, which the fast path
+    always takes) and whether BM25's best task is one the question expects (what a fast answer would cite)."""
+    texts, feats, labels, ratios, right = [], [], [], [], []
     for case in rows:
         text = simplified(strip_markup(case["question"]))
         intent = assistant.understand(text)
@@ -86,8 +92,14 @@ def featurize(assistant: Assistant, rows: list[dict]) -> tuple[list[str], list[d
         texts.append(text)
         feats.append(features(assistant.evidence(intent, probe), assistant.cues, None))
         labels.append(0 if case["answerable"] else 1)
-        decisive.append(intent.route == "unit" or probe.bm25_decisive(FAST_BM25_RATIO))
-    return texts, feats, np.array(labels), np.array(decisive)
+        order = probe.bm25_order()
+        top = float(probe.bm25[order[0]]) if order else 0.0
+        second = float(probe.bm25[order[1]]) if len(order) > 1 else 0.0
+        ratios.append(math.inf if intent.route == "unit" or (top > 0 and second == 0) else
+                      (top / second if second else 0.0))
+        lexical = assistant.search_engine.probe(intent.query, embed=False).hits(1)
+        right.append(intent.route == "unit" or (bool(lexical) and lexical[0].task.uid in case.get("expected_tasks", [])))
+    return texts, feats, np.array(labels), np.array(ratios), np.array(right)
 
 
 def _ngram_model(c: float):
@@ -235,11 +247,13 @@ def main() -> int:
     parser.add_argument("--show-errors", action="store_true", help="list the cross-validated mistakes")
     parser.add_argument("--max-fast-misses", type=float, default=0.01,
                         help="share of out-of-plan questions the fast path may answer (cross-validated)")
+    parser.add_argument("--max-fast-wrong", type=float, default=0.005,
+                        help="share of answerable questions the fast path may answer with another task than expected")
     args = parser.parse_args()
 
     assistant = Assistant.open(Settings.from_env(), progress=lambda m: print(m, file=sys.stderr), refusal=None)
     rows = load(DATA)
-    texts, feats, y, decisive = featurize(assistant, rows)
+    texts, feats, y, ratios, bm25_right = featurize(assistant, rows)
     names = list(feats[0])
     lexical_names = [n for n in names if n not in DENSE_FEATURES]
     print(f"{len(texts)} questions reach the decision ({int((y == 0).sum())} answerable, {int((y == 1).sum())} not); "
@@ -261,19 +275,26 @@ def main() -> int:
             if (prob < chosen["threshold"]) != bool(label):
                 print(f"   {'FALSE REFUSAL' if not label else 'ANSWERED     '} p={prob:.2f} {text}")
 
-    # The lexical head and the fast path: the lowest min_p at which few out-of-plan questions would slip through.
+    # The lexical head and the fast path: the (BM25 ratio, min_p) that lets the most answerable questions skip the
+    # embedding while few out-of-plan questions slip through and few fast answers cite another task than expected.
     p_lex = cross_validate(texts, feats, lexical_names, y, args.kind_c, args.c)
-    out_of_plan = int((y == 1).sum())
-    fast_min_p, fast_share = 1.0, 0.0
-    for min_p in np.round(np.arange(0.50, 1.0, 0.01), 2):
-        fast = decisive & (p_lex >= min_p)
-        if int((fast & (y == 1)).sum()) <= args.max_fast_misses * out_of_plan:
-            fast_min_p, fast_share = float(min_p), float((fast & (y == 0)).sum() / max(1, (y == 0).sum()))
-            break
-    fast = decisive & (p_lex >= fast_min_p)
-    print(f"fast path (BM25 decisive x{FAST_BM25_RATIO} and lexical P >= {fast_min_p:.2f}): "
+    out_of_plan, answerable = int((y == 1).sum()), int((y == 0).sum())
+    best = (0.0, FAST_BM25_RATIO, 1.0)  # (share, ratio, min_p)
+    for ratio in FAST_BM25_RATIOS:
+        for min_p in np.round(np.arange(0.50, 1.0, 0.01), 2):
+            fast = (ratios >= ratio) & (p_lex >= min_p)
+            slipped = int((fast & (y == 1)).sum())
+            wrong = int((fast & (y == 0) & ~bm25_right).sum())
+            if slipped <= args.max_fast_misses * out_of_plan and wrong <= args.max_fast_wrong * answerable:
+                share = float((fast & (y == 0)).sum() / max(1, answerable))
+                best = max(best, (share, ratio, float(min_p)), key=lambda b: (b[0], b[1]))
+                break
+    fast_share, fast_ratio, fast_min_p = best
+    fast = (ratios >= fast_ratio) & (p_lex >= fast_min_p)
+    print(f"fast path (BM25 decisive x{fast_ratio} and lexical P >= {fast_min_p:.2f}): "
           f"{fast_share:.0%} of answerable questions skip the embedding; out-of-plan answered that way: "
-          f"{int((fast & (y == 1)).sum())}/{out_of_plan}")
+          f"{int((fast & (y == 1)).sum())}/{out_of_plan}; answered with another task than expected: "
+          f"{int((fast & (y == 0) & ~bm25_right).sum())}/{answerable}")
 
     kind_all = oof_kind(texts, y, args.kind_c)
     decision = decision_model(args.c).fit(matrix(feats, names, kind_all), y)
@@ -283,7 +304,7 @@ def main() -> int:
     params = {
         "full": full_params,
         "lexical": head_params(lexical, lexical_names, chosen["threshold"]),
-        "fast": {"bm25_ratio": FAST_BM25_RATIO, "min_p": fast_min_p},
+        "fast": {"bm25_ratio": fast_ratio, "min_p": fast_min_p},
         "kind": kind.params(),
         "fitted": {
             "date": dt.date.today().isoformat(),
@@ -306,7 +327,7 @@ def main() -> int:
 
         model = RefusalModel(params)
         ext = load([EXTERNAL])
-        e_texts, e_feats, e_y, _ = featurize(assistant, ext)
+        e_texts, e_feats, e_y, _, _ = featurize(assistant, ext)
         e_p = np.array([model.decide({**f, ("kind_en" if f["english"] else "kind"): kind_score(t, params["kind"])})
                         .p_answerable for t, f in zip(e_texts, e_feats, strict=True)])
         refuse = e_p < model.threshold
