@@ -129,6 +129,7 @@ _PLAN_REFERENCE = re.compile(
     r"(?:方案|文件|计划|文件里)(?:里面|里头|里|中|当中|内|上)?"
 )
 ALIAS_TYPO_CHARS = 6  # unit abbreviations up to this long are repaired for a one-character typo (规划资原局)
+TYPO_CHARS = 4  # plan words of 3 to this many characters are repaired for a one-character typo (海棉城市)
 MIN_COVERAGE = 0.5  # uncovered(): a topic with a smaller share of its bigrams in the plan is "not in the plan"
 
 
@@ -327,8 +328,8 @@ class Vocabulary:
 
     @cached_property
     def _wildcards(self) -> dict[str, str]:
-        windows = (self.text[i : i + n] for n in (3, 4) for i in range(len(self.text) - n + 1))
-        return wildcard_index(windows)
+        windows = (self.text[i : i + n] for n in range(3, TYPO_CHARS + 1) for i in range(len(self.text) - n + 1))
+        return wildcard_index(windows, longest=TYPO_CHARS)
 
     @cached_property
     def _alias_wildcards(self) -> dict[str, str]:
@@ -340,14 +341,14 @@ class Vocabulary:
 
     def repair_alias(self, text: str) -> tuple[str, str, str] | None:
         """``text`` with a one-character typo inside a unit abbreviation fixed (住健委 -> 住建委); see :func:`repair_with`."""
-        return repair_with(text, self._alias_wildcards)
+        return repair_with(text, self._alias_wildcards, longest=ALIAS_TYPO_CHARS)
 
     def contains(self, term: str) -> bool:
         return fold(term) in self.text
 
     def repair(self, run: str) -> str | None:
         """``run`` with a 3-4 character window replaced by the document string one character away."""
-        repaired = repair_with(run, self._wildcards, known=self.text)
+        repaired = repair_with(run, self._wildcards, known=self.text, longest=TYPO_CHARS)
         return repaired[0] if repaired else None
 
     def uncovered(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -562,14 +563,14 @@ def wildcard_index(words: Iterable[str], longest: int = 4) -> dict[str, str]:
     return keys
 
 
-def repair_with(text: str, index: dict[str, str], known: str = "") -> tuple[str, str, str] | None:
+def repair_with(text: str, index: dict[str, str], known: str = "", longest: int = 0) -> tuple[str, str, str] | None:
     """``(repaired text, typed window, word)``: the first 4- (then 3-) character window of ``text`` that
     is not in ``known`` but is one inner character away from a word of ``index``, replaced by it.
 
     With ``known``, only a character that pairs with neither neighbour anywhere in ``known`` is taken for a
     typo (海棉城市: 海棉 and 棉城 occur nowhere); everyday wording made of known pairs (现代化城镇) is left alone.
     """
-    longest = max((len(k) for k in index), default=4)
+    longest = longest or max((len(k) for k in index), default=4)  # callers pass it: the index is large
     for length in range(longest, 2, -1):
         for i in range(len(text) - length + 1):
             window = text[i : i + length]
