@@ -225,10 +225,10 @@ def percentile(values: list[float], p: float) -> float:
 
 def phase(url: str, sessions: int, rounds: int, server_pid: int, connect: Callable[[], Any]) -> dict[str, Any]:
     """``sessions`` concurrent sessions of ``rounds`` rounds: the figures and every failure."""
-    from assistant.document import load
+    from assistant.corpus import load_corpus
     from assistant.settings import Settings
 
-    document = load(Settings.from_env(env={}).corpus)
+    document = load_corpus(Settings.from_env(env={}).corpus).primary  # the questions ask the reference plan
     probe = connect()  # what the follow-ups cite with no history at all
     blind = {t for text in (TARGET, LEAD) for t in cited(probe.predict(text, [], api_name="/ask")[3])}
     probe.close()
