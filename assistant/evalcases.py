@@ -65,7 +65,7 @@ DISTRICT_COLLECTIVES = ("各区人民政府", "各相关区人民政府")
 _TARGET_KEYS = {"task", "section", "part", "unit", "contains"}
 # What may be left of a draft outside its labelled clauses: punctuation and connectives.
 _PUNCTUATION = re.compile(
-    r"(?:[\s，。；、：！？,.;:!?“”‘’\"'（）()《》〈〉…—-]|[一二三四五六七八九十]\s*是|\d{1,2}[.、．]|[（(]\d{1,2}[)）]|[①-⑳]|[·•●▪■◆\-*]|此外|同时|另外|另|下一步|其中|首先|其次|最后|"
+    r"(?:[\s，。；、：！？,.;:!?“”‘’\"'（）()《》〈〉…—-]|[一二三四五六七八九十]\s*是|[一二三四五六七八九十]\s*、|\d{1,2}[.、．]|[（(]\d{1,2}[)）]|[①-⑳]|[·•●▪■◆\-*]|此外|同时|另外|另|下一步|其中|首先|其次|最后|"
     r"以及|并且|而且|与此同时|另一方面)*"
 )
 

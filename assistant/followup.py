@@ -127,7 +127,10 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
             return replace(_carry(previous, intent), route="unit", followup="new-unit")
         return intent
     # 4. narrowing the previous list: 其中跟宅基地有关的是哪条？ / 其中有公里数目标的是哪条
-    if within and (has_topic or MEASURE_ASKED.search(q) or (intent.asks_target and DATED_ASKED.search(q))):
+    dated = intent.asks_target and bool(DATED_ASKED.search(q))
+    # (交通委负责哪些事？) 有具体年份要求的是哪条: a question about "which of them" with no topic of its own
+    if (within or (asks_which and not intent.specific and (dated or MEASURE_ASKED.search(q)))) \
+            and (has_topic or MEASURE_ASKED.search(q) or dated):
         return replace(intent, route="topic", within=context.tasks, followup="within")
     # 5. the previous unit again: 它牵头哪些？ / (after 海绵城市谁牵头？) 它还负责什么？
     unit_question = previous.route == "unit" and (intent.asks_list or intent.role != "any")

@@ -319,6 +319,10 @@ class Assistant:
                       for unit in intent.units[:SEVERAL_UNITS]]
             summary = ("; ".join(f"{u}: {n} task(s)" for u, n in counts) + "." if intent.english
                        else "；".join(f"**{u}** 共 {n} 项" for u, n in counts) + "。")
+            ranked = sorted(counts, key=lambda c: -c[1])
+            if len(ranked) > 1 and ranked[0][1] > ranked[1][1]:
+                summary += (f" {ranked[0][0]} is named in the most." if intent.english
+                            else f"{ranked[0][0]}涉及的任务最多。")
             return self._with_decision(self.composer.several(intent.question, answers, intent.english, summary), decision)
         unit = intent.units[0]
         info = self.registry.get(unit)

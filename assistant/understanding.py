@@ -61,7 +61,7 @@ _TARGET = re.compile(
     re.I,
 )
 # 其中写明哪年年底完成的: the items whose targets carry a year
-DATED_ASKED = re.compile(r"哪年|哪一年|年底|年末|期限|时限|时间节点|截止|deadline|by when|what year|dated", re.I)
+DATED_ASKED = re.compile(r"哪年|哪一年|年份|年底|年末|期限|时限|时间节点|截止|deadline|by when|what year|dated", re.I)
 # "有公里数目标的" / "有百分比指标的": the measure a target is counted in
 MEASURE_ASKED = re.compile(r"(公里|平方米|万张|%|个|家|张|套)(?:数)?的?(?:目标|指标|要求)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
@@ -199,10 +199,17 @@ _SOLE = re.compile(r"单独|独自|独立负责|独家|一家(?:单位)?(?:负�
                    r"\b(?:alone|solely|sole|on (?:its|their) own|by itself)\b", re.I)
 
 
+# 配合的也算 / 参与的也列上: every role
+_ALSO_CO = re.compile(r"(?:配合|参与|协同|协办|参加)的?(?:也算|也要|也列|也包括|都算|都列|算上|也一起)|都算上?|都列上?|"
+                      r"包括(?:配合|参与)", re.I)
+
+
 def _role(q: str) -> str:
     """sole (单独负责), lead (牵头哪些), co (参与哪些, 不是它牵头的) or any (both named, or neither: 牵头和配合的都算)."""
     if _SOLE.search(q):
         return "sole"
+    if _ALSO_CO.search(q):
+        return "any"
     if _NOT_LEAD.search(q):
         return "co"
     if _NOT_CO.search(q):  # 牵头的是哪几条？配合的不用列
@@ -524,7 +531,7 @@ def understand(
     about_units = bool(units) and not known and (flags["asks_list"] or role != "any") and (not asks_who or role == "sole")
     # 应急局跟水务局比，谁分到的任务多: two units' lists side by side
     about_units = about_units or (len(units) > 1 and not specific and bool(SIDE_BY_SIDE.search(q))
-                                  and bool(re.search(r"任务|事项|几条|几项|\btasks?\b", q, re.I)))
+                                  and bool(re.search(r"任务|事项|事情|活|几条|几项|\btasks?\b|\bwork\b", q, re.I)))
     # 哪些任务是区政府自己牵头的: the tasks of every unit of that kind
     about_kind = bool(kind) and not known and (flags["asks_list"] or role != "any")
     if (units and (not topic_words or (list_only and not real_topic) or about_units)) or about_kind:

@@ -30,7 +30,9 @@ from .text import fold
 
 KINDS = ("municipal", "district", "zone", "central", "collective", "document")  # document: known only from a plan
 # Suffixes that turn a bureau's name into its line of work (人社那边, 环保系统, 规土部门).
-_LINE_OF_WORK = ("那边", "这边", "系统", "部门", "条线", "口子", "方面")
+_LINE_OF_WORK = ("那边", "这边", "系统", "部门", "条线", "口子", "方面",
+                 # a bare stem in a unit's slot: 那民政也参与伐 / 卫健有份吗 / 交通是牵头的吗
+                 "也参与", "也参加", "也在", "也有份", "有份", "参不参与", "是牵头", "牵头吗", "牵头伐", "牵头么")
 COVERS = ("district", "municipal")
 _UNIT_KEYS = {"name", "kind", "english", "aliases", "english_aliases", "covers"}
 _REQUIRED = ("name", "kind", "english", "aliases")
@@ -243,7 +245,7 @@ class Registry:
 
     def resolve(self, text: str) -> list[Mention]:
         """All unit mentions in ``text``, longest match first, non-overlapping, in text order."""
-        return [Mention(unit.name, text[start:end], start, end) for _, unit, start, end in self._matcher.find(text)]
+        return [Mention(unit.name, _stem(text[start:end]), start, end) for _, unit, start, end in self._matcher.find(text)]
 
     def units_in(self, text: str) -> list[str]:
         """Canonical names of the units ``text`` mentions, deduplicated, in text order."""
@@ -336,6 +338,14 @@ def read_toml(data: bytes | str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{source} 不是有效的TOML：{exc}") from None
+
+
+def _stem(alias: str) -> str:
+    """An alias as shown: without the line-of-work word it was matched with (人社那边 -> 人社, 民政也参与 -> 民政)."""
+    for suffix in _LINE_OF_WORK:
+        if alias.endswith(suffix) and len(alias) - len(suffix) >= 2:
+            return alias[: -len(suffix)]
+    return alias
 
 
 def string_list(value: object, what: str, source: str) -> tuple[str, ...]:

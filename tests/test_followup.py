@@ -212,3 +212,17 @@ def test_narrowing_to_the_items_with_a_dated_target(assistant):
 def test_an_english_follow_up_asking_who_looks_after_it(assistant):
     first, who = chat(assistant, "Which task is about the Metro Line 11 link with Suzhou?", "And who looks after it?")
     assert cited(first)[:1] == [59] and cited(who) == [59]
+
+
+def test_a_bare_line_of_work_name_in_a_unit_slot(assistant):
+    _, yes = chat(assistant, "一老一小社区嵌入式服务那条谁在抓", "那卫健也有份吗")
+    task = assistant.document.task(cited(yes)[0])
+    assert yes.answer.startswith("是" if "市卫生健康委" in task.units else "否")
+    assert "市卫生健康委" in yes.answer
+
+
+def test_which_has_a_year_after_a_list_without_qimzhong(assistant):
+    from assistant.facts import targets_of
+    first, dated = chat(assistant, "住建委负责哪几件事", "有明确年份节点的是哪几条")
+    expected = [n for n in cited(first) if any(t.year for t in targets_of(assistant.document.task(n)))]
+    assert expected and sorted(cited(dated)) == sorted(expected)

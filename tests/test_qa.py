@@ -229,3 +229,15 @@ def test_two_units_compared_by_their_number_of_tasks(assistant):
 def test_a_question_ending_in_shenme_is_not_yes_no(assistant):
     assert not assistant.understand("这一项讲的是什么").yesno
     assert assistant.understand("是交通委牵头么").yesno
+
+
+def test_co_units_also_counted_lists_every_role(assistant):
+    answer = assistant.ask("卫健委总共分到几条？参与的也算上")
+    assert answer.task_numbers == [t.n for t in assistant.document.tasks if "市卫生健康委" in t.units]
+
+
+def test_whose_work_is_more_names_the_larger(assistant):
+    answer = assistant.ask("教委和民政局比一比，哪家的活更多")
+    counts = {u: sum(u in t.units for t in assistant.document.tasks) for u in ("市教委", "市民政局")}
+    larger = max(counts, key=counts.get)
+    assert answer.route == "several" and f"{larger}涉及的任务最多" in answer.answer
