@@ -15,7 +15,9 @@ The evidence for each of a clause's three best candidate tasks (:data:`FEATURES`
 * ``dense``, ``dense_gap``, ``dense_margin``, ``dense_rank``: cosine of its best passage, its distance
   below the best cosine, the best cosine's lead over the second, its rank by cosine;
 * ``coverage``: the weighted share of the clause's topic words (jieba tokens minus generic verbs, time
-  words, numbers and unit names; glossary shorthand as one word) found in its text or views;
+  words, numbers and unit names; glossary shorthand as one word) found in its text or views; ``extra``: the
+  share found in it but not in the best-ranked candidate (what a second task adds: 城中村改造，同时公交车换成
+  新能源车 -> 24 and 38);
   ``anchor``: the longest specific phrase (>= 4 characters, in at most 2 tasks) it shares with the clause;
 * ``words``: how many topic words the clause has; ``kind``: log-odds, from the clause's character
   n-grams alone, that it is about something the plan does not cover (党建, 档案, 慰问).
@@ -59,7 +61,7 @@ MODEL_FILE = "drafts.json"
 CANDIDATES = 3
 CACHE_MAX = 20_000  # entries per word cache of a DraftCiter
 FEATURES = ("rank", "bm25", "bm25_ratio", "bm25_margin", "dense", "dense_gap", "dense_margin", "dense_rank",
-            "coverage", "anchor", "words", "kind")
+            "coverage", "extra", "anchor", "words", "kind")
 DENSE = ("dense", "dense_gap", "dense_margin", "dense_rank")
 ANCHOR_CHARS, ANCHOR_MAX_TASKS = 4, 2
 
@@ -387,14 +389,17 @@ class DraftCiter:
         weights = {w: self._weight(w) for w in clause.words}
         total = sum(weights.values()) or 1.0
         out = []
+        in_best = {w for w in clause.words if any(p in self._texts[order[0]] for p in w[1])}
         for rank, i in enumerate(order[:CANDIDATES], start=1):
-            covered = sum(weights[w] for w in clause.words if any(p in self._texts[i] for p in w[1])) / total
+            mine = [w for w in clause.words if any(p in self._texts[i] for p in w[1])]
+            covered = sum(weights[w] for w in mine) / total
             values = {
                 "rank": float(rank),
                 "bm25": math.log1p(float(bm25[i])),
                 "bm25_ratio": float(bm25[i]) / top_bm25 if top_bm25 else 0.0,
                 "bm25_margin": (top_bm25 - second_bm25) / top_bm25 if top_bm25 else 0.0,
                 "coverage": covered,
+                "extra": sum(weights[w] for w in mine if w not in in_best) / total,
                 "anchor": len(self._anchor(clause.query, i)) / 10,
                 "words": math.log1p(len(clause.words)),
                 "kind": clause.kind,

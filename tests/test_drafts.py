@@ -196,3 +196,15 @@ def test_the_writers_own_mark_is_kept_when_the_evidence_supports_it(assistant):
     assert kept.tasks == (34,) and kept.checks[0].verdict == "right"
     wrong = assistant.cite(plain + "（对应第8项）").clauses[0]  # a mark the evidence does not support stays wrong
     assert wrong.tasks == () and wrong.checks[0].verdict == "wrong"
+
+
+def test_a_second_candidate_scores_what_the_first_leaves_out(assistant):
+    """``extra``: the share of a clause's topic words a candidate covers and the best-ranked one does not."""
+    from assistant.drafts import DraftCiter
+
+    citer = DraftCiter(assistant.search_engine, assistant.document, assistant.vocabulary, assistant.glossary)
+    clause = citer.prepare("推进城中村整体改造并把区内公交车换成新能源车", None)
+    dense = assistant.search_engine.dense_scores(assistant.search_engine.embed_query(clause.query))
+    candidates = citer.candidates(clause, dense)
+    assert candidates[0].values["extra"] == 0.0
+    assert max(c.values["extra"] for c in candidates[1:]) > 0.0
