@@ -67,7 +67,7 @@ class Suite:
 SUITES = (
     Suite("dev", tuple(EVALS_DIR / "dev" / f
                        for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8")))),
-          tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in ("", "-2", "-3", "-4", "-5", "-6", "-7"))),
+          tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8"))),
     Suite("holdout", EVALS_DIR / "holdout" / "questions.jsonl", EVALS_DIR / "holdout" / "drafts.jsonl",
           show_failures=False),
     Suite("external", EXTERNAL_DIR / "questions.jsonl", EXTERNAL_DIR / "drafts.jsonl", complete=False),
