@@ -29,6 +29,9 @@ _LEAD_IN = re.compile(
     r"今年|去年|上半年|下半年|年内|近年来|截至目前|下一步|与此同时|总体来看|具体来看)$"
 )
 _CONTENT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+# A run before a colon that announces what follows (…做了以下工作：, 主要做法如下：) is a heading, commas or not.
+_ANNOUNCES = re.compile(r"(?:以下|如下|下列|下面)(?:几项|几个方面|几方面|方面|内容|工作|事项|举措|做法)?(?:工作)?\s*$|"
+                        r"(?:主要|重点|具体)(?:工作|做法|举措|成效|进展|安排)(?:如下|有)?\s*$|情况(?:如下|汇报)\s*$")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
 
 
@@ -79,7 +82,8 @@ def _headed(draft: str, sentences: list[Span]) -> list[Span]:
     for sentence in sentences:
         colon = min((i for c in "：:" if (i := sentence.text.find(c)) >= 0), default=-1)
         head = sentence.text[:colon]
-        if colon > 0 and not re.search(r"[，,、]", head) and _content_len(head) <= MAX_HEADING_CHARS:
+        announces = bool(_ANNOUNCES.search(head))  # "2024年，我局围绕稳岗增收做了以下工作：" has a comma and is one
+        if colon > 0 and (announces or not re.search(r"[，,、]", head)) and _content_len(head) <= MAX_HEADING_CHARS:
             at = sentence.start + colon
             out += [Span(head, sentence.start, at, heading=True), Span(draft[at + 1 : sentence.end], at + 1, sentence.end)]
         else:

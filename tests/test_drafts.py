@@ -34,6 +34,9 @@ from assistant.errors import InputError
         # a heading is cut off at its colon (and claims nothing); a colon after a comma is not a heading's
         ("宝山区住房保障局2025年工作要点：推进海绵城市建设", ["宝山区住房保障局2025年工作要点", "推进海绵城市建设"]),
         ("今年，我们重点做了三件事：推进海绵城市建设", ["今年，我们重点做了三件事：推进海绵城市建设"]),
+        # ... unless the run before the colon announces what follows
+        ("2025年，区水务局围绕防汛安全主要做法如下：推进海绵城市建设",
+         ["2025年，区水务局围绕防汛安全主要做法如下", "推进海绵城市建设"]),
     ],
 )
 def test_split_clauses(draft, clauses):
