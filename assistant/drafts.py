@@ -352,10 +352,7 @@ class DraftCiter:
     def prepare(self, text: str, model: DraftModel | None) -> Prepared:
         """The clause as the plan would say it, its topic words and its ``kind`` score."""
         query = plain(text)
-        mentions = self.registry.resolve(query)
-        rest = query
-        for m in sorted(mentions, key=lambda m: -m.start):
-            rest = rest[: m.start] + " " + rest[m.end :]
+        rest = self.registry.without(query)
         # No spelling repair here (questions get one): a report's place and project names (沪苏湖铁路, 练塘) are not
         # typos, and "repairing" them adds words the clause never said.
         folded = fold(rest)

@@ -29,7 +29,15 @@ from dataclasses import replace
 
 from .corpus import Plans
 from .text import fold
-from .understanding import DATED_ASKED, MEASURE_ASKED, Context, Intent, match_titles
+from .understanding import (
+    DATED_ASKED,
+    MEASURE_ASKED,
+    MEMBERSHIP_ENGLISH,
+    MEMBERSHIP_WORDS,
+    Context,
+    Intent,
+    match_titles,
+)
 
 # Words that point at a list answered before ("其中…", "这些里…").
 # 只看 / 只挑 / 光要: keep part of the previous list
@@ -41,8 +49,8 @@ _WITHIN = re.compile(
     r"其中|这些任务|这些里|这几条|这几项|这几个|里面|里头|当中|上述|以上|among (?:them|these)|of these|which of", re.I
 )
 # Words that put a unit inside or outside the previous answer ("也在名单里吗", "也参与吗").
-_MEMBERSHIP = re.compile(r"也|还|名单|其中|里面|之列|之一|在内|包括|包含|参与|负责|牵头|"
-                         r"\b(?:also|too|included|among|involved|listed|part of|on (?:it|that|this|the list))\b", re.I)
+_MEMBERSHIP = re.compile(rf"{MEMBERSHIP_WORDS}|其中|里面|负责|牵头|"
+                         rf"\b(?:{MEMBERSHIP_ENGLISH}|listed|on (?:it|that|this|the list))\b", re.I)
 # "那X呢" starts over with X; "那这个活儿…" / "那它…" still points back.
 _STARTS_OVER = re.compile(r"^\s*(?:那么?(?![这它那个])|还有|再问|另外|"
                           r"(?:and|what about|how about)\b(?!.*\b(?:it|that one|this one|that task|this task)\b))", re.I)

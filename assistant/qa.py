@@ -193,7 +193,7 @@ class Assistant:
         text = corpus.without_names(question) if named else question
         intent = understand(text, corpus, self.registry, self.glossary, self.vocabulary)
         intent = replace(intent, question=question, scope=plan.key if (scope or named) else "",
-                         outside=bool(self.cues.found(self.without_units(question))))
+                         outside=bool(self.cues.found(self.registry.without(question))))
         if intent.route == "task":
             found = [t.uid for n in intent.tasks if (t := corpus.numbered(n, plan))]
             missing = [n for n in intent.tasks if not corpus.numbered(n, plan)]
@@ -306,7 +306,7 @@ class Assistant:
         decision, _ = self._judge(intent, unit_list=True)
         # A unit's list comes from the parsed document, complete: it is refused only when the question asks
         # for something about the unit that the plan never states (a person, money, a procedure...).
-        if decision is not None and decision.refuse and self.cues.found(self.without_units(intent.question)):
+        if decision is not None and decision.refuse and self.cues.found(self.registry.without(intent.question)):
             return self._refuse(intent, decision, [])
         if len(intent.units) > 1 and not intent.within and JOINT.search(intent.question) \
                 and not SIDE_BY_SIDE.search(intent.question):
@@ -565,13 +565,7 @@ class Assistant:
         in_plan = sum(w in self._plan_words for w in words) / len(words) if words else 1.0
         in_best = sum(w in self._words[top.uid] for w in words) / len(words) if words and top else 1.0
         return Evidence(intent.question, probe.dense, probe.bm25, top.text if top else "", intent.coverage, in_plan,
-                        in_best, len(intent.units), intent.english, self.plan_years, self.without_units(intent.question))
-
-    def without_units(self, text: str) -> str:
-        """``text`` with the units it names blanked out: what refusal cues are looked for in."""
-        for m in sorted(self.registry.resolve(text), key=lambda m: -m.start):
-            text = text[: m.start] + " " + text[m.end :]
-        return text
+                        in_best, len(intent.units), intent.english, self.plan_years, self.registry.without(intent.question))
 
     def _refuse(self, intent: Intent, decision: Decision, related: list[Task]) -> Answer:
         found = self.cues.found(intent.question)

@@ -15,7 +15,6 @@ the document at all. Pure functions over plain data; no retrieval here.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import unicodedata
@@ -185,9 +184,11 @@ JOINT = re.compile(r"[也都均](?:有|在|参与|参加|负责|涉及|是|列|�
                    r"\b(?:both|together|jointly|shared?)\b", re.I)
 SIDE_BY_SIDE = re.compile(r"分别|各自|各有|各管|各负责|比较|对比|(?:谁|哪个|哪家|哪一个)[^，。？?,]{0,14}[多少]|"
                           r"\b(?:respectively|each|more|fewer|compare)\b", re.I)
-# "…谁牵头，闵行也有份吗": a unit asked about as one of the units, not as the lead
-MEMBERSHIP = re.compile(r"也|还|有份|参与|参加|配合|协同|在内|名单|之列|之一|包括|包含|"
-                        r"\b(?:also|too|involved|among|included|part of)\b", re.I)
+# Words that place a unit among a task's units: "…谁牵头，闵行也有份吗" asks about it as one of the units, not as
+# the lead. assistant.followup adds the words that point back to the previous answer (其中, 名单里, on that one).
+MEMBERSHIP_WORDS = r"也|还|名单|之列|之一|在内|包括|包含|参与"
+MEMBERSHIP_ENGLISH = r"also|too|involved|among|included|part of"
+MEMBERSHIP = re.compile(rf"{MEMBERSHIP_WORDS}|有份|参加|配合|协同|\b(?:{MEMBERSHIP_ENGLISH})\b", re.I)
 # 跟崇明有关的 / 涉及浦东的: a district as a place (tasks that name it), not only its government's duties
 ABOUT_PLACE = re.compile(r"有关|相关|涉及|提到|提及|说到|讲到|关于|related|about|mention", re.I)
 LEADS_AFTER = re.compile(r"\s*(?:来|在)?\s*(?:牵头|主责|挑头|带头|领头|lead)", re.I)  # right after a unit's name
@@ -459,12 +460,10 @@ def understand(
     q, unit_fixes = _repair_unit_names(q, registry, vocabulary)
     mentions = registry.resolve(q)  # type: ignore[attr-defined]
     units = tuple(dict.fromkeys(m.unit for m in mentions))
-    residue = q
-    for m in sorted(mentions, key=lambda m: -m.start):
-        residue = residue[: m.start] + " " + residue[m.end :]
+    residue = registry.without(q, mentions)  # type: ignore[attr-defined]
     kind = "" if units else registry.kind_in(residue)  # type: ignore[attr-defined]  # 区政府牵头的: every district
     if kind:
-        residue = _kind_words(registry).sub(" ", residue)
+        residue = registry.without_kinds(residue)  # type: ignore[attr-defined]
 
     expansions = list(glossary.expand(q, vocabulary.plan_text)) if glossary is not None else []  # type: ignore[attr-defined]
     fixes: list[tuple[str, str]] = []
@@ -537,16 +536,6 @@ def understand(
     if (units and (not topic_words or (list_only and not real_topic) or about_units)) or about_kind:
         return Intent(route="unit", **base)  # type: ignore[arg-type]
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
-
-
-@functools.lru_cache(maxsize=8)
-def _kind_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
-
-
-def _kind_words(registry: object) -> re.Pattern[str]:
-    kinds = registry.kind_words  # type: ignore[attr-defined]
-    return _kind_pattern(tuple(w for ws in kinds.values() for w in ws))
 
 
 def _repair_unit_names(question: str, registry: object, vocabulary: Vocabulary) -> tuple[str, list[tuple[str, str]]]:

@@ -163,9 +163,10 @@ class Registry:
         self.units: tuple[Unit, ...] = tuple(units)
         self.not_units: tuple[str, ...] = tuple(not_units)
         self.source = source
-        # words for a kind of unit, not one unit (区政府, district government): longest first
-        self.kind_words: dict[str, tuple[str, ...]] = {
-            k: tuple(sorted(ws, key=len, reverse=True)) for k, ws in (kind_words or {}).items()}
+        # words for a kind of unit, not one unit (区政府, district government), case-insensitive, longest first
+        self.kind_words: dict[str, tuple[str, ...]] = {k: tuple(ws) for k, ws in (kind_words or {}).items()}
+        self._kinds = {k: _alternation(ws) for k, ws in self.kind_words.items() if ws}
+        self._any_kind = _alternation([w for ws in self.kind_words.values() for w in ws])
         self._by_name: dict[str, Unit] = {}
         self._by_key: dict[str, Unit] = {}
         for unit in self.units:
@@ -251,13 +252,19 @@ class Registry:
         """Canonical names of the units ``text`` mentions, deduplicated, in text order."""
         return list(dict.fromkeys(m.unit for m in self.resolve(text)))
 
+    def without(self, text: str, mentions: Sequence[Mention] | None = None) -> str:
+        """``text`` with the units it names (``mentions``, else :meth:`resolve`'s) blanked out."""
+        for m in sorted(self.resolve(text) if mentions is None else mentions, key=lambda m: -m.start):
+            text = text[: m.start] + " " + text[m.end :]
+        return text
+
     def kind_in(self, text: str) -> str:
         """The kind of unit ``text`` asks about without naming one (哪些任务是区政府牵头的 -> district), or ""."""
-        folded = text.lower()
-        for kind, words in self.kind_words.items():
-            if any(w.lower() in folded for w in words):
-                return kind
-        return ""
+        return next((kind for kind, pattern in self._kinds.items() if pattern.search(text)), "")
+
+    def without_kinds(self, text: str) -> str:
+        """``text`` with its words for a kind of unit blanked out."""
+        return self._any_kind.sub(" ", text) if self.kind_words else text
 
     def of_kind(self, kind: str) -> set[str]:
         """Names of the units of ``kind``, with the collectives that cover it (各区人民政府 for district)."""
@@ -338,6 +345,11 @@ def read_toml(data: bytes | str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{source} 不是有效的TOML：{exc}") from None
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of ``words``, longest first."""
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
 
 
 def _stem(alias: str) -> str:
