@@ -292,6 +292,11 @@ class Assistant:
                    f"**{part.label}** 下设{len(sections)}节（{names}），共 **{len(tasks)}** 项任务：")
         return self.composer.task_list(intent.question, heading, tasks, intent.english, "part")
 
+    def _scope(self, intent: Intent) -> list[Task]:
+        """The tasks a unit question ranges over: the previous list's (其中…) and the plan it names, if any."""
+        return [t for t in self.document.tasks if (not intent.within or t.uid in intent.within)
+                and (not intent.scope or t.doc == intent.scope)]
+
     def _within_structure(self, intent: Intent, label: str, tasks: list[Task]) -> Answer:
         kept = [t for t in tasks if t.uid in intent.within]
         heading = (f"Of the {len(intent.within)} tasks listed before, {len(kept)} are in **{label}**:"
@@ -315,8 +320,7 @@ class Assistant:
             # side by side, each district's own tasks (the ones all districts share would repeat in every row)
             answers = [(unit, self._unit(replace(intent, units=(unit,)), collectives=False))
                        for unit in intent.units[:SEVERAL_UNITS]]
-            counts = [(unit, sum(unit in t.units for t in self.document.tasks if not intent.scope or t.doc == intent.scope))
-                      for unit in intent.units[:SEVERAL_UNITS]]
+            counts = [(unit, sum(unit in t.units for t in self._scope(intent))) for unit in intent.units[:SEVERAL_UNITS]]
             summary = ("; ".join(f"{u}: {n} task(s)" for u, n in counts) + "." if intent.english
                        else "；".join(f"**{u}** 共 {n} 项" for u, n in counts) + "。")
             ranked = sorted(counts, key=lambda c: -c[1])
@@ -326,8 +330,7 @@ class Assistant:
             return self._with_decision(self.composer.several(intent.question, answers, intent.english, summary), decision)
         unit = intent.units[0]
         info = self.registry.get(unit)
-        scope = [t for t in self.document.tasks if (not intent.within or t.uid in intent.within)
-                 and (not intent.scope or t.doc == intent.scope)]
+        scope = self._scope(intent)
         mine = [t for t in scope if unit in t.units]
         lead = [t for t in mine if t.lead_unit == unit]
         co = [t for t in mine if t.lead_unit != unit]
@@ -353,8 +356,7 @@ class Assistant:
     def _kind(self, intent: Intent) -> Answer:
         """哪些任务是区政府牵头的: the tasks of every unit of a kind (and the collectives covering it)."""
         names = self.registry.of_kind(intent.unit_kind)
-        scope = [t for t in self.document.tasks if (not intent.within or t.uid in intent.within)
-                 and (not intent.scope or t.doc == intent.scope)]
+        scope = self._scope(intent)
         role = intent.role if intent.role in ("lead", "sole") else "any"
         tasks = [t for t in scope if (t.lead_unit in names if role == "lead" else
                                       (len(t.units) == 1 and t.units[0] in names) if role == "sole" else
@@ -375,9 +377,9 @@ class Assistant:
         first = units[0]
         ends = [m.end for m in self.registry.resolve(intent.question) if m.unit == first]
         first_leads = bool(ends) and bool(LEADS_AFTER.match(intent.question, ends[0]))
-        scope = [t for t in self.document.tasks if (not intent.scope or t.doc == intent.scope)
-                 and all(u in t.units for u in units) and (not first_leads or t.lead_unit == first)]
-        counts = [(u, sum(u in t.units for t in self.document.tasks)) for u in units]
+        plan = self._scope(intent)
+        scope = [t for t in plan if all(u in t.units for u in units) and (not first_leads or t.lead_unit == first)]
+        counts = [(u, sum(u in t.units for t in plan)) for u in units]
         names = [f"**{u}**" for u in units]
         if intent.english:
             who = (f"{names[0]} leads and {' and '.join(names[1:])} also takes part in" if first_leads
@@ -394,8 +396,8 @@ class Assistant:
 
     def _deadline(self, intent: Intent) -> Answer:
         targets = [t for t in self.targets if not intent.scope or self._doc(t.task) == intent.scope]
-        asked = sorted({intent.year or 0} - {0} | {int(y) for y in re.findall(r"20\d\d", intent.question)})
         # 2025、2026年底各要完成啥: every year asked
+        asked = sorted({int(y) for y in re.findall(r"20\d\d", intent.question)} | ({intent.year} if intent.year else set()))
         dated = [t for t in targets if t.year in asked]
         name = self._name(intent)
         shown = "、".join(map(str, asked))

@@ -349,14 +349,14 @@ class Vocabulary:
 
     def repair_alias(self, text: str) -> tuple[str, str, str] | None:
         """``text`` with a one-character typo inside a unit abbreviation fixed (住健委 -> 住建委); see :func:`repair_with`."""
-        return repair_with(text, self._alias_wildcards, longest=ALIAS_TYPO_CHARS)
+        return repair_with(text, self._alias_wildcards, ALIAS_TYPO_CHARS)
 
     def contains(self, term: str) -> bool:
         return fold(term) in self.text
 
     def repair(self, run: str) -> str | None:
         """``run`` with a 3-4 character window replaced by the document string one character away."""
-        repaired = repair_with(run, self._wildcards, known=self.text, longest=TYPO_CHARS)
+        repaired = repair_with(run, self._wildcards, TYPO_CHARS, known=self.text)
         return repaired[0] if repaired else None
 
     def uncovered(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -549,7 +549,7 @@ def _repair_unit_names(question: str, registry: object, vocabulary: Vocabulary) 
     return text, [(typed, word)]
 
 
-def wildcard_index(words: Iterable[str], longest: int = 4) -> dict[str, str]:
+def wildcard_index(words: Iterable[str], longest: int) -> dict[str, str]:
     """Map each 3-``longest`` character Chinese word, with one inner character masked ("海?城市"), to the word."""
     keys: dict[str, str] = {}
     for word in words:
@@ -559,14 +559,14 @@ def wildcard_index(words: Iterable[str], longest: int = 4) -> dict[str, str]:
     return keys
 
 
-def repair_with(text: str, index: dict[str, str], known: str = "", longest: int = 0) -> tuple[str, str, str] | None:
-    """``(repaired text, typed window, word)``: the first 4- (then 3-) character window of ``text`` that
-    is not in ``known`` but is one inner character away from a word of ``index``, replaced by it.
+def repair_with(text: str, index: dict[str, str], longest: int, known: str = "") -> tuple[str, str, str] | None:
+    """``(repaired text, typed window, word)``: the first window of ``text``, longest (``longest``, what the index
+    was built with) to 3 characters, that is not in ``known`` but is one inner character away from a word of
+    ``index``, replaced by it.
 
     With ``known``, only a character that pairs with neither neighbour anywhere in ``known`` is taken for a
     typo (海棉城市: 海棉 and 棉城 occur nowhere); everyday wording made of known pairs (现代化城镇) is left alone.
     """
-    longest = longest or max((len(k) for k in index), default=4)  # callers pass it: the index is large
     for length in range(longest, 2, -1):
         for i in range(len(text) - length + 1):
             window = text[i : i + length]
