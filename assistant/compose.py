@@ -264,22 +264,22 @@ class Composer:
                 verdicts.append((yes, why))
         yes_all = all(v for v, _ in verdicts)
         head = ("Yes. " if yes_all else "No. ") if english else ("是。" if yes_all else "否。")
-        lines = [head + " ".join(w for _, w in verdicts)]
-        for t in tasks:
-            label = "Responsible units" if english else "责任单位"
-            lines.append(f"- {cite_key(t)} {label}：{self.units_line(t, english=english)}\n  > {t.text}")
-        return self._answer(question, "\n\n".join(lines), tasks, "check", english)
+        return self._verdict(question, head + " ".join(w for _, w in verdicts), tasks, english)
 
     def check_kind(self, question: str, tasks: Sequence[Task], kind: str, english: bool) -> Answer:
         """A yes/no about a kind of unit (any district government?) that none of the tasks' units is."""
         label = {"district": ("区政府", "district government"), "zone": ("管委会或执委会", "zone committee")}.get(
             kind, (kind, kind))
         numbers = "、".join(f"第{t.label}项" for t in tasks)
-        lines = [f"No. No {label[1]} is among the units of task(s) {', '.join(t.label for t in tasks)}." if english
-                 else f"否。{numbers}的责任单位中没有{label[0]}。"]
-        for t in tasks:
-            lines.append(f"- {cite_key(t)} {'Responsible units' if english else '责任单位'}："
-                         f"{self.units_line(t, english=english)}\n  > {t.text}")
+        verdict = (f"No. No {label[1]} is among the units of task(s) {', '.join(t.label for t in tasks)}." if english
+                   else f"否。{numbers}的责任单位中没有{label[0]}。")
+        return self._verdict(question, verdict, tasks, english)
+
+    def _verdict(self, question: str, verdict: str, tasks: Sequence[Task], english: bool) -> Answer:
+        """是/否 and why, then each task with its units and text, cited."""
+        label = "Responsible units" if english else "责任单位"
+        lines = [verdict] + [f"- {cite_key(t)} {label}：{self.units_line(t, english=english)}\n  > {t.text}"
+                             for t in tasks]
         return self._answer(question, "\n\n".join(lines), tasks, "check", english)
 
     def several(self, question: str, answers: Sequence[tuple[str, Answer]], english: bool, summary: str = "") -> Answer:
