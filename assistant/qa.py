@@ -48,7 +48,7 @@ from .understanding import (
     understand,
     vocabulary_for,
 )
-from .units import Registry
+from .units import Registry, clear_match_caches
 
 if TYPE_CHECKING:
     from .drafts import DraftCiter, DraftResult
@@ -155,6 +155,11 @@ class Assistant:
 
     def new_conversation(self) -> Conversation:
         return Conversation()
+
+    def clear_caches(self) -> None:
+        """Forget cached query vectors and phrase matches, so that a benchmark times a question as if first asked."""
+        self.search_engine.clear_cache()
+        clear_match_caches()
 
     def cite(self, text: str) -> DraftResult:
         """Suggest task citations for each clause of a draft (see :mod:`assistant.drafts`)."""

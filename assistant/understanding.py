@@ -19,6 +19,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -335,6 +336,11 @@ class Vocabulary:
         self.english_words |= self.english_topics
 
     @cached_property
+    def bigrams(self) -> frozenset[str]:
+        """Every two-character string of :attr:`text` (a set lookup instead of a scan of the whole text)."""
+        return frozenset(self.text[i : i + 2] for i in range(len(self.text) - 1))
+
+    @cached_property
     def _wildcards(self) -> dict[str, str]:
         windows = (self.text[i : i + n] for n in range(3, TYPO_CHARS + 1) for i in range(len(self.text) - n + 1))
         return wildcard_index(windows, longest=TYPO_CHARS)
@@ -345,7 +351,7 @@ class Vocabulary:
 
     def prepare(self) -> None:
         """Build the typo indexes now (about 30 ms) rather than on the first question that needs them."""
-        _ = self._wildcards, self._alias_wildcards
+        _ = self._wildcards, self._alias_wildcards, self.bigrams
 
     def repair_alias(self, text: str) -> tuple[str, str, str] | None:
         """``text`` with a one-character typo inside a unit abbreviation fixed (住健委 -> 住建委); see :func:`repair_with`."""
@@ -356,7 +362,7 @@ class Vocabulary:
 
     def repair(self, run: str) -> str | None:
         """``run`` with a 3-4 character window replaced by the document string one character away."""
-        repaired = repair_with(run, self._wildcards, TYPO_CHARS, known=self.text)
+        repaired = repair_with(run, self._wildcards, TYPO_CHARS, known=self.text, known_pairs=self.bigrams)
         return repaired[0] if repaired else None
 
     def uncovered(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -380,7 +386,7 @@ class Vocabulary:
                 fixes.append((run, fixed))
                 run = fixed
             bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
-            hits = sum(1 for b in bigrams if b in self.text)
+            hits = sum(1 for b in bigrams if b in self.bigrams)
             total += len(bigrams)
             covered += hits
             if hits / len(bigrams) < 0.5:
@@ -397,7 +403,7 @@ class Vocabulary:
                 run = self.repair(run) or run
             bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
             total += len(bigrams)
-            covered += sum(1 for b in bigrams if b in self.text)
+            covered += sum(1 for b in bigrams if b in self.bigrams)
         return covered / total if total else 1.0
 
     def topic_runs(self, text: str) -> list[str]:
@@ -559,24 +565,29 @@ def wildcard_index(words: Iterable[str], longest: int) -> dict[str, str]:
     return keys
 
 
-def repair_with(text: str, index: dict[str, str], longest: int, known: str = "") -> tuple[str, str, str] | None:
+def repair_with(text: str, index: dict[str, str], longest: int, known: str = "",
+                known_pairs: AbstractSet[str] | None = None) -> tuple[str, str, str] | None:
     """``(repaired text, typed window, word)``: the first window of ``text``, longest (``longest``, what the index
     was built with) to 3 characters, that is not in ``known`` but is one inner character away from a word of
     ``index``, replaced by it.
 
     With ``known``, only a character that pairs with neither neighbour anywhere in ``known`` is taken for a
     typo (海棉城市: 海棉 and 棉城 occur nowhere); everyday wording made of known pairs (现代化城镇) is left alone.
+    ``known_pairs``, the two-character strings of ``known``, makes that test a set lookup (a caller that repairs
+    often keeps it); ``known`` itself is scanned only for a window that has a candidate.
     """
+    if known and known_pairs is None:
+        known_pairs = frozenset(known[i : i + 2] for i in range(len(known) - 1))
     for length in range(longest, 2, -1):
         for i in range(len(text) - length + 1):
             window = text[i : i + length]
-            if window in known:
-                continue
             for j in range(1, length - 1):
-                if known and (window[j - 1 : j + 1] in known or window[j : j + 2] in known):
+                if known_pairs is not None and (window[j - 1 : j + 1] in known_pairs or window[j : j + 2] in known_pairs):
                     continue
                 word = index.get(window[:j] + "?" + window[j + 1 :])
                 if word and word != window:
+                    if known and window in known:
+                        break
                     return text[:i] + word + text[i + length :], window, word
     return None
 

@@ -19,6 +19,7 @@ import functools
 import re
 import tomllib
 import unicodedata
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -81,7 +82,11 @@ def _normalise_with_offsets(text: str, keep_spaces: bool) -> tuple[str, list[int
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        norm = unicodedata.normalize("NFKC", ch).lower()
+        norm = _CHAR_FORM.get(ch)
+        if norm is None:
+            norm = unicodedata.normalize("NFKC", ch).lower()
+            if len(_CHAR_FORM) < 65536:
+                _CHAR_FORM[ch] = norm
         for c in norm:
             if c.isspace():
                 if not keep_spaces:
@@ -90,6 +95,16 @@ def _normalise_with_offsets(text: str, keep_spaces: bool) -> tuple[str, list[int
             out.append(c)
             origin.append(i)
     return "".join(out), origin
+
+
+_MATCHERS: weakref.WeakSet[PhraseMatcher[Any]] = weakref.WeakSet()
+_CHAR_FORM: dict[str, str] = {}  # char -> its NFKC lower-case form (a bounded memo of the chars seen)
+
+
+def clear_match_caches() -> None:
+    """Forget every matcher's recent results (benchmarks time each question as if first asked)."""
+    for matcher in list(_MATCHERS):
+        matcher._find_cached.cache_clear()
 
 
 class PhraseMatcher(Generic[T]):
@@ -105,6 +120,8 @@ class PhraseMatcher(Generic[T]):
         # keys that can start at each position of the text instead of searching the text for every key.
         self._starting: dict[str, list[int]] = {}
         self._ascii: list[tuple[re.Pattern[str], str, str, int, T | None]] = []
+        self._find_cached = functools.lru_cache(maxsize=2048)(self._find)  # thread-safe; the matcher never changes
+        _MATCHERS.add(self)
         for phrase, payload in phrases.items():
             key = _key(phrase)
             if not key:
@@ -119,6 +136,11 @@ class PhraseMatcher(Generic[T]):
 
     def find(self, text: str) -> list[tuple[str, T, int, int]]:
         """``(phrase, payload, start, end)`` for every reported match, in text order."""
+        return list(self._find_cached(text))
+
+    def _find(self, text: str) -> tuple[tuple[str, T, int, int], ...]:
+        """:meth:`find` itself; a question's text is searched many times while it is understood, so the
+        results of the last texts are kept (``_find_cached``)."""
         # (length, start, phrase order, position, end, phrase, payload): longest first, then leftmost, then
         # the phrase given first
         candidates: list[tuple[int, int, int, int, int, str, T | None]] = []
@@ -149,7 +171,7 @@ class PhraseMatcher(Generic[T]):
             if payload is not None:
                 found.append((phrase, payload, start, end))
         found.sort(key=lambda f: f[2])
-        return found
+        return tuple(found)
 
 
 # --- the registry -----------------------------------------------------------------------------

@@ -139,3 +139,34 @@ def test_followups(env):
 
 def test_no_followup_without_history(env):
     assert route(env, "那它的目标是多少?").route == "topic"
+
+
+def _repair_reference(text, index, longest, known):
+    """repair_with as first written: every window and pair searched for in the whole known text."""
+    for length in range(longest, 2, -1):
+        for i in range(len(text) - length + 1):
+            window = text[i : i + length]
+            if window in known:
+                continue
+            for j in range(1, length - 1):
+                if window[j - 1 : j + 1] in known or window[j : j + 2] in known:
+                    continue
+                word = index.get(window[:j] + "?" + window[j + 1 :])
+                if word and word != window:
+                    return text[:i] + word + text[i + length :], window, word
+    return None
+
+
+def test_typo_repair_with_pair_set_agrees_with_the_whole_text_scan(env):
+    """The known pairs as a set change the repair's speed, not its answers (typos, everyday words, odd text)."""
+    from assistant.understanding import TYPO_CHARS, repair_with
+
+    vocabulary = env[3]
+    texts = ["海棉城市谁负责", "靠近市区的小镇怎么升级成现代化城镇", "保樟性住房的筹措", "城中材改造", "轨道交诵网",
+             "长三角生态绿色一体化发展示笵区", "abc？？", "", "的的的的的", "公园城是建设", "积分落护政策"]
+    texts += [t.text[k : k + 12] for t in env[0].tasks for k in (0, 7)]
+    for text in texts:
+        expected = _repair_reference(text, vocabulary._wildcards, TYPO_CHARS, vocabulary.text)
+        assert repair_with(text, vocabulary._wildcards, TYPO_CHARS, known=vocabulary.text,
+                           known_pairs=vocabulary.bigrams) == expected, text
+        assert repair_with(text, vocabulary._wildcards, TYPO_CHARS, known=vocabulary.text) == expected, text

@@ -348,3 +348,15 @@ def test_a_kind_of_unit_is_found_when_no_unit_is_named(registry: Registry) -> No
     assert registry.kind_in("海绵城市谁负责") == ""
     assert {"崇明区人民政府", "各区人民政府", "各相关区人民政府"} <= registry.of_kind("district")
     assert "市交通委" not in registry.of_kind("district")
+
+
+def test_find_results_are_the_callers_own_and_caches_can_be_cleared(registry):
+    """find keeps recent results: a caller that edits its list must not change what the next caller gets."""
+    from assistant.units import clear_match_caches
+
+    first = registry.resolve("市水务局和市住房城乡建设管理委一起办")
+    first.clear()
+    again = registry.resolve("市水务局和市住房城乡建设管理委一起办")
+    assert [m.unit for m in again] == ["市水务局", "市住房城乡建设管理委"]
+    clear_match_caches()
+    assert registry.resolve("市水务局和市住房城乡建设管理委一起办") == again
