@@ -118,6 +118,9 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
             and not asks_which \
             and (short or intent.pronoun or _MEMBERSHIP.search(q) or confirming):
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
+        picked = _item_named(intent, context.tasks, document) if listed else None
+        if picked is not None:  # (新市镇那一节有几条？) 远郊镇那条，文旅局参与伐: the item its words name
+            focus = (picked,)
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
     has_topic = bool(intent.topic)
     # Topic words the plan does not know (这个活儿, 啥辰光…弄好, 原文给我看看) are how people talk, not a new topic.
@@ -172,6 +175,23 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
             tasks = context.recent[-2:]
         return replace(intent, route="task", tasks=tuple(tasks), followup="pronoun-task")
     return intent
+
+
+def _item_named(intent: Intent, tasks: tuple[int, ...], document: Plans) -> int | None:
+    """The one task of a listed ``tasks`` whose text holds the most of the question's topic bigrams (远郊镇那条 ->
+    the item about 位于远郊的镇), when it holds clearly more than every other item; else ``None``."""
+    bigrams = {w[i : i + 2] for w in intent.topic for i in range(len(w) - 1)}
+    if not bigrams:
+        return None
+    scores = []
+    for uid in tasks:
+        task = document.task(uid)
+        text = fold(task.text) if task else ""
+        scores.append((sum(b in text for b in bigrams), uid))
+    scores.sort(reverse=True)
+    best, uid = scores[0]
+    runner_up = scores[1][0] if len(scores) > 1 else 0
+    return uid if best >= 1 and best > runner_up else None
 
 
 def _names_context_unit(intent: Intent, context: Context) -> bool:

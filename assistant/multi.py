@@ -36,11 +36,14 @@ _CONTINUES = re.compile(r"\s*(?:and\s+(?:for|on|about|also|what about|the)\b|as 
                         re.I)
 _JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&|\s+vs\.?\s+|\s+versus\s+", re.I)
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
-_DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
+_DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面|块)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
 # "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked
 _COMPARE = re.compile(
     r"[，,\s]*(?:是否|有啥|有什么|有何)?[，,\s]*(?:一样|一致|相同|不一样|不同|区别|差别)(?:吗|不|么|伐|呢)?\s*$"
 )
+# "这三块" / "两件事" / "三项": how many topics the question says it holds
+_COUNT = re.compile(r"([两俩二三仨四])(?:块|件|项|个|条|方面|部分|样)?")
+_NUMBER = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
 MAX_TOPICS = 4
 DECISIVE = 1.5  # a part whose best BM25 task scores this many times the second is not embedded to compare
 
@@ -102,13 +105,26 @@ def _shared_question(question: str, english: bool) -> list[str]:
     pieces = [p.strip() for p in _COMMAS.split(head) if p.strip()]
     while pieces and not _has_topic(pieces[-1], english):
         ask = pieces.pop() + "，" + ask
-    topics: list[str] = []
+    groups: list[list[str]] = []  # the topics of each comma piece
     for piece in pieces:
         sides = [s.strip() for s in _JOINERS.split(piece) if s.strip()]
         if len(sides) > 1 and all(_has_topic(s, english) for s in sides):
-            topics.extend(sides)
+            groups.append(sides)
         elif _has_topic(piece, english):
-            topics.append(piece)
+            groups.append([piece])
+    topics = [t for g in groups for t in g]
+    # The question may say how many topics it holds (这两块, 三件事). When the topics found are not that many, and
+    # the comma pieces are, each piece is one topic ("A、B，和C，这两块分别…": A、B is one); when the last piece lists
+    # that many, those are the topics and the pieces before it say what each is about ("灵活就业的人，参加A、B、C，
+    # 这三块分别…"). Without a count, a question with more than MAX_TOPICS topics is read the second way.
+    count = _COUNT.search(question[max(cue.start() - 2, 0) : cue.end() + 2])
+    wanted = _NUMBER.get(count.group(1), 0) if count else 0
+    last = groups[-1] if groups else []
+    if wanted and len(topics) != wanted and len(groups) == wanted:
+        topics = ["、".join(g) for g in groups]
+    elif ((wanted and len(topics) != wanted) or len(topics) > MAX_TOPICS) and len(last) == (wanted or len(last)) > 1:
+        context = "，".join("、".join(g) for g in groups[:-1])
+        topics = [f"{context}，{t}" if context else t for t in last]
     ask = _SENTENCES.split(ask)[0].strip("，, ")
     # "这几条都是交通委牵头么" / "截止时间一样吗": each topic is asked "交通委牵头么" / "截止时间"
     ask = _COMPARE.sub("", _DEICTIC.sub("", ask)).strip("，, 都") or "分别是什么"

@@ -197,7 +197,8 @@ LEADS_AFTER = re.compile(r"\s*(?:来|在)?\s*(?:牵头|主责|挑头|带头|领�
 
 # 单独负责 / 责任单位只写了它: the unit is the task's only responsible unit
 _SOLE = re.compile(r"单独|独自|独立负责|独家|一家(?:单位)?(?:负责|承担|包)|唯一(?:的)?(?:责任)?单位|只写了?|只列了?|"
-                   r"没有(?:别的|其他|其它)(?:单位|部门)|无(?:其他|其它)(?:单位|部门)|"
+                   r"没有(?:别的|其他|其它|配合|协办|参与)的?(?:单位|部门)|无(?:其他|其它|配合|协办)(?:单位|部门)|"
+                   r"只有(?:它|他|该单位|这家|这个部门|这个单位)?(?:一家|自己)|就它一家|"
                    r"\b(?:alone|solely|sole|on (?:its|their) own|by itself)\b", re.I)
 
 
@@ -629,7 +630,7 @@ def topic_words(text: str, english: bool = False) -> list[str]:
 def _topic_words(residue: str, english: bool) -> list[str]:
     """Content words left once question scaffolding, units, years and cue words are removed."""
     text = _PLAN_REFERENCE.sub(" ", _DEADLINE_Q.sub(" ", residue))
-    for cue in (_WHO, _LEAD, _CO, _INVOLVED, _LIST, _TARGET, _STRUCT, _ORDINAL):
+    for cue in (_WHO, _LEAD, _CO, _INVOLVED, _LIST, _TARGET, _STRUCT, _ORDINAL, _SOLE, _ALSO_CO):
         text = cue.sub(" ", text)
     if english:
         return [w for w in re.findall(r"[a-z][a-z\-]+", text.lower()) if w not in _EN_STOP and len(w) > 2]

@@ -226,3 +226,15 @@ def test_which_has_a_year_after_a_list_without_qimzhong(assistant):
     first, dated = chat(assistant, "住建委负责哪几件事", "有明确年份节点的是哪几条")
     expected = [n for n in cited(first) if any(t.year for t in targets_of(assistant.document.task(n)))]
     assert expected and sorted(cited(dated)) == sorted(expected)
+
+
+def test_an_item_of_the_list_named_by_its_words_then_yes_no(assistant):
+    """(新市镇那一节) 靠生态风光吃饭的那条，文旅局有份伐: the item about 生态风光, not the list's first."""
+    _, answer = chat(assistant, "分类推进新市镇发展这一节下面有哪几项", "靠生态风光吃饭的那条，文旅局有份伐？")
+    assert cited(answer) == [55] and answer.answer.startswith("是")
+
+
+def test_narrowing_a_units_list_to_what_it_does_alone(assistant):
+    sole = [t.n for t in assistant.document.tasks if t.units == ("市规划资源局",)]
+    _, answer = chat(assistant, "规划资源局挑头的事有哪些", "里头就它自己、没有协办部门的是哪几条？")
+    assert sole and cited(answer) == sole

@@ -78,3 +78,18 @@ def test_two_units_lists_side_by_side(assistant):
 def test_questions_listed_with_enumeration_marks(assistant, question):
     answer = assistant.ask(question)
     assert answer.route == "several" and {24, 17, 33} <= {c.task for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    ("question", "parts", "context"),
+    [
+        # the question counts three topics; the last piece lists three, the piece before says who they are for
+        ("新就业形态的骑手、网约车司机，办职工医保、住房公积金缴存、职业伤害保障，这三块分别由谁负责？", 3, "骑手"),
+        # it counts two; the comma pieces are two, so "A、B" is one topic
+        ("城市更新、旧改收尾，和海绵城市，这两块分别谁牵头", 2, ""),
+    ],
+)
+def test_the_number_a_question_counts_decides_its_topics(assistant, question, parts, context):
+    got = split_topics(question, assistant.search_engine)
+    assert len(got) == parts, got
+    assert all(context in part for part in got)
