@@ -118,9 +118,9 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
             and not asks_which \
             and (short or intent.pronoun or _MEMBERSHIP.search(q) or confirming):
         focus = context.tasks if _PLURAL.search(q) or (listed and previous.route == "unit") else context.tasks[:1]
-        picked = _item_named(intent, context.tasks, document) if listed else None
-        if picked is not None:  # (新市镇那一节有几条？) 远郊镇那条，文旅局参与伐: the item its words name
-            focus = (picked,)
+        named = _item_named(intent, context.tasks, document) if listed else None
+        if named is not None:  # (新市镇那一节有几条？) 远郊镇那条，文旅局参与伐: the item its words name
+            focus = (named,)
         return replace(intent, route="check", tasks=tuple(focus), followup="yes-no")
     has_topic = bool(intent.topic)
     # Topic words the plan does not know (这个活儿, 啥辰光…弄好, 原文给我看看) are how people talk, not a new topic.
