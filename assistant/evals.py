@@ -64,10 +64,10 @@ class Suite:
     corpus: str = ""  # the plans to answer from when not the configured corpus (its own index, under index_dir)
 
 
+_DEV_SETS = ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9")  # everyday{s}.jsonl and drafts{s}.jsonl in evals/dev
 SUITES = (
-    Suite("dev", tuple(EVALS_DIR / "dev" / f
-                       for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8")))),
-          tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8"))),
+    Suite("dev", tuple(EVALS_DIR / "dev" / f for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in _DEV_SETS))),
+          tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in _DEV_SETS)),
     Suite("holdout", EVALS_DIR / "holdout" / "questions.jsonl", EVALS_DIR / "holdout" / "drafts.jsonl",
           show_failures=False),
     Suite("external", EXTERNAL_DIR / "questions.jsonl", EXTERNAL_DIR / "drafts.jsonl", complete=False),

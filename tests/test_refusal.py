@@ -63,6 +63,8 @@ def test_the_bundled_model_states_how_it_was_fitted():
         "违规转租保租房要判几年",  # law
         "帮我写一首关于城市更新的诗",  # not a question about the plan
         "全市的献血站归哪个部门管",  # a topic the plan does not cover
+        "平急两用设施都造在哪",  # sites the plan does not list
+        "城中村改造涉及哪些村",  # names the plan does not list
     ],
 )
 def test_out_of_plan_questions_are_refused_with_the_evidence(assistant, question):
