@@ -613,7 +613,8 @@ _EN_STOP = frozenset(
     related relate named mention mentions mentioned name one ones whos over period periods timeframe time years
     every each whole full complete entire same different differ difference
     year long km kilometres kilometers metres meters square percent percentage share figure figures number
-    look looks looking after care charge oversee oversees overseeing run runs running behind""".split()
+    look looks looking after care charge oversee oversees overseeing run runs running behind
+    appear appears appeared appearing anywhere somewhere feature features featured show shows shown""".split()
 )
 
 

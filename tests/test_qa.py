@@ -241,3 +241,13 @@ def test_whose_work_is_more_names_the_larger(assistant):
     counts = {u: sum(u in t.units for t in assistant.document.tasks) for u in ("市教委", "市民政局")}
     larger = max(counts, key=counts.get)
     assert answer.route == "several" and f"{larger}涉及的任务最多" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["Does the statistics bureau feature anywhere in the plan?",
+                                      "Is the finance bureau shown somewhere in this plan?"])
+def test_english_does_a_unit_appear_lists_its_tasks(assistant, question):
+    """"appear / feature / anywhere" are how English asks whether a unit is in the plan, not topic words."""
+    answer = assistant.ask(question)
+    unit = assistant.registry.units_in(question)[0]
+    assert answer.route == "unit" and [c.task for c in answer.citations] == [
+        t.n for t in assistant.document.tasks if unit in t.units]
