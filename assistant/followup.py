@@ -54,6 +54,8 @@ _MEMBERSHIP = re.compile(rf"{MEMBERSHIP_WORDS}|其中|里面|负责|牵头|"
 # "那X呢" starts over with X; "那这个活儿…" / "那它…" still points back.
 _STARTS_OVER = re.compile(r"^\s*(?:那么?(?![这它那个])|还有|再问|另外|"
                           r"(?:and|what about|how about)\b(?!.*\b(?:it|that one|this one|that task|this task)\b))", re.I)
+# "那公安局也在这条里？": a pointer back to what was just cited (so 那 does not start a new question)
+_BACK = re.compile(r"[这那该此][条项个件份]|名单|里面|里头|其中|\b(?:that one|this one|on it|in it)\b", re.I)
 _PLURAL = re.compile(r"它们|这些|这几|这两|两者|二者|这俩|他们|\bthey\b|\bthem\b|\btheir\b|\bboth\b", re.I)
 _UNIT_PRONOUN = re.compile(r"它|他们|该单位|这个单位|这个部门|该部门|这家|\b(?:it|they)\b", re.I)
 # "还负责什么": a question about a unit's tasks, so its pronoun means the unit just named.
@@ -107,7 +109,7 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     # 2. yes/no: is this unit among the previous task's units (or its lead)? Also a bare confirmation that names
     #    units and nothing else ("就发改委一家？没有市场监管局？")
     confirming = (q.rstrip().endswith(("？", "?")) and not intent.known and not intent.asks_list
-                  and not _STARTS_OVER.search(q) and not re.search("[呢咧嘞哩]", q))
+                  and (not _STARTS_OVER.search(q) or bool(_BACK.search(q))) and not re.search("[呢咧嘞哩]", q))
     # 其中文旅局有份的是哪几条: asks which items, not whether
     asks_which = bool(_WHICH.search(q)) and listed
     # ... unless it brings a topic the previous task never mentions (那崇明在居住证积分上有没有照顾: a new question)

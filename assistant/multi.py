@@ -45,6 +45,8 @@ _COMPARE = re.compile(
 _COUNT = re.compile(r"([两俩二三仨四])(?:块|件|项|个|条|方面|部分|样)?")
 _NUMBER = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
 MAX_TOPICS = 4
+CONTEXT_TASKS = 8  # the tasks that the words framing a list (示范区那三条) find, for its items to land among
+BARE_ITEM = 3  # characters: a listed item this short (产业, 交通) is always asked with the words framing the list
 DECISIVE = 1.5  # a part whose best BM25 task scores this many times the second is not embedded to compare
 
 
@@ -55,7 +57,9 @@ class _Searcher(Protocol):
 def split_topics(question: str, engine: _Searcher) -> list[str]:
     """The sub-questions of a question about several topics, or [] when it is about one."""
     english = is_english(question)
-    parts = _shared_question(question, english) if _SEVERAL.search(question) else []
+    parts = _aside(question, english, engine)
+    if len(parts) < 2 and _SEVERAL.search(question):
+        parts = _shared_question(question, english)
     if len(parts) < 2:
         parts = _own_questions(question, english)
     if not 2 <= len(parts) <= MAX_TOPICS:
@@ -89,6 +93,34 @@ def _own_questions(question: str, english: bool) -> list[str]:
     if len(asking) == 1 and rest and topical[0] in asking and all(_CONTINUES.match(c) for c in rest):
         return topical  # "What are the targets for A, and for B?" / "A的目标是多少，还有B": B is asked the same
     return asking if len(asking) >= 2 and (not rest or rest == topical[-1:]) else []
+
+
+# "示范区那三条——产业、交通、生活便利——各是谁牵头" / "新城那几条（产业、公共服务）": a list set off by dashes or
+# brackets right after a pointer at several items (那三条, 这几项) names the topics
+_ASIDE = re.compile(r"(?:——|—|--|[（(])([^—（()）]*[、，,][^—（()）]*)(?:——|—|--|[）)])")
+_POINTER = re.compile(r"[那这][两三四五六几些]?[条项个件块]+(?:任务|事)?\s*$")
+
+
+def _aside(question: str, english: bool, engine: _Searcher) -> list[str]:
+    """The topics of a list set off after a pointer, each with the question after the list. A bare word (产业 in
+    示范区那三条), or an item whose own best task is not among those the words before the pointer find, is asked
+    together with those words."""
+    m = _ASIDE.search(question)
+    pointer = _POINTER.search(question[: m.start()]) if m else None
+    if not m or not pointer:
+        return []
+    items = [i.strip() for i in re.split(r"[、，,]", m.group(1)) if i.strip()]
+    context = question[: pointer.start()].strip("，, ")
+    ask = question[m.end() :].strip("，, ")
+    if not ask or not 2 <= len(items) <= MAX_TOPICS or not all(_has_topic(i, english) for i in items):
+        return []
+    framed = {h.task.uid for h in engine.search(context, k=CONTEXT_TASKS)} if _has_topic(context, english) else set()
+    parts = []
+    for item in items:
+        hits = engine.search(item, k=1) if len(item) > BARE_ITEM else []
+        alone = not framed or bool(hits and hits[0].task.uid in framed)
+        parts.append(f"{'' if alone else context}{item}，{ask}")
+    return parts
 
 
 def _shared_question(question: str, english: bool) -> list[str]:

@@ -466,8 +466,9 @@ def understand(
 
     q, unit_fixes = _repair_unit_names(q, registry, vocabulary)
     mentions = registry.resolve(q)  # type: ignore[attr-defined]
+    unglossed, mentions = _without_glosses(q, mentions)
     units = tuple(dict.fromkeys(m.unit for m in mentions))
-    residue = registry.without(q, mentions)  # type: ignore[attr-defined]
+    residue = registry.without(unglossed, mentions)  # type: ignore[attr-defined]
     kind = "" if units else registry.kind_in(residue)  # type: ignore[attr-defined]  # 区政府牵头的: every district
     if kind:
         residue = registry.without_kinds(residue)  # type: ignore[attr-defined]
@@ -545,6 +546,23 @@ def understand(
     return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
 
 
+# 住建委（原来的建交委）/ 市场监管局(即原工商局): a short bracket right after a unit's name glosses it
+_GLOSS = re.compile(r"\s*[（(][^（()）]{1,12}[）)]")
+
+
+def _without_glosses(text: str, mentions: list) -> tuple[str, list]:
+    """``text`` with each bracket that glosses a unit's name (another or former name of it) blanked, and the
+    ``mentions`` without the names inside those brackets."""
+    kept: list = []
+    for m in mentions:
+        gloss = _GLOSS.match(text, kept[-1].end) if kept else None
+        if gloss and gloss.start() <= m.start and m.end <= gloss.end():
+            text = text[: gloss.start()] + " " * (gloss.end() - gloss.start()) + text[gloss.end() :]
+            continue
+        kept.append(m)
+    return text, kept
+
+
 def _repair_unit_names(question: str, registry: object, vocabulary: Vocabulary) -> tuple[str, list[tuple[str, str]]]:
     """Fix a one-character typo inside a unit abbreviation (住健委 -> 住建委) when nothing resolves."""
     if registry.resolve(question):  # type: ignore[attr-defined]
@@ -614,7 +632,8 @@ _EN_STOP = frozenset(
     every each whole full complete entire same different differ difference
     year long km kilometres kilometers metres meters square percent percentage share figure figures number
     look looks looking after care charge oversee oversees overseeing run runs running behind
-    appear appears appeared appearing anywhere somewhere feature features featured show shows shown""".split()
+    appear appears appeared appearing anywhere somewhere feature features featured show shows shown
+    take takes taking took""".split()
 )
 
 

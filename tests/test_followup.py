@@ -238,3 +238,11 @@ def test_narrowing_a_units_list_to_what_it_does_alone(assistant):
     sole = [t.n for t in assistant.document.tasks if t.units == ("市规划资源局",)]
     _, answer = chat(assistant, "规划资源局挑头的事有哪些", "里头就它自己、没有协办部门的是哪几条？")
     assert sole and cited(answer) == sole
+
+
+def test_na_with_a_pointer_back_is_a_yes_no_about_the_item(assistant):
+    """那X也在这条里？ points back (这条), so 那 does not start a new question about X's whole list."""
+    _, _, answer = chat(assistant, "交通委牵头哪几条", "第二条讲的啥", "那公安局也在这条里？")
+    second = [t.n for t in assistant.document.tasks if t.units[0] == "市交通委"][1]
+    assert answer.route == "check" and [c.task for c in answer.citations] == [second]
+    assert answer.answer.startswith("否")

@@ -93,3 +93,15 @@ def test_the_number_a_question_counts_decides_its_topics(assistant, question, pa
     got = split_topics(question, assistant.search_engine)
     assert len(got) == parts, got
     assert all(context in part for part in got)
+
+
+def test_a_list_set_off_after_a_pointer_names_the_topics(assistant):
+    """X那几项（A、B），…: the list after 那几项 gives the topics; a bare word is framed by X, a fuller item that finds
+    one of X's tasks stands alone."""
+    got = split_topics("长三角交通那几项（沪苏11号线运营衔接、省际公路通达），牵头单位分别是谁", assistant.search_engine)
+    assert len(got) == 2 and got[1] == "省际公路通达，牵头单位分别是谁" and "沪苏11号线运营衔接" in got[0]
+    answer = assistant.ask("长三角交通那几项（沪苏11号线运营衔接、省际公路通达），牵头单位分别是谁")
+    assert {c.task for c in answer.citations} == {59, 61}
+    got = split_topics("五个新城那几条——产业、公共服务——分别谁牵头", assistant.search_engine)
+    assert got == ["五个新城产业，分别谁牵头", "五个新城公共服务，分别谁牵头"]
+    assert split_topics("公园城市（口袋公园、绿道）由谁负责", assistant.search_engine) == []  # no pointer: examples

@@ -170,3 +170,14 @@ def test_typo_repair_with_pair_set_agrees_with_the_whole_text_scan(env):
         assert repair_with(text, vocabulary._wildcards, TYPO_CHARS, known=vocabulary.text,
                            known_pairs=vocabulary.bigrams) == expected, text
         assert repair_with(text, vocabulary._wildcards, TYPO_CHARS, known=vocabulary.text) == expected, text
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("市场监管局(即原工商局)参与哪些任务", ("市市场监管局",)),
+    ("住建委（原来的建设交通委）牵头哪些", ("市住房城乡建设管理委",)),
+    ("数据局（原来的经信委信息化处）参与哪些", ("市数据局",)),
+    ("房管局和规划资源局分别牵头哪些", ("市房屋管理局", "市规划资源局")),  # two units, no bracket
+])
+def test_a_name_in_brackets_after_a_unit_glosses_it(env, question, units):
+    intent = route(env, question)
+    assert intent.units == units and intent.route == "unit"
