@@ -600,6 +600,7 @@ class Assistant:
             if dated and len(dated) < len(hits):
                 return sorted(dated, key=lambda t: t.uid)
         words = [w for run in intent.topic for w in tokenize(run) if len(w) >= 2 and w in self._plan_words]
+        words = list(dict.fromkeys(w for w in words if not any(w != o and w in o for o in words)))  # 农民工 only
         # an item quotes X when its text or the title of its section or part does (其中跟长三角有关的: the
         # tasks of 四、…引领长三角一体化发展行动, whether or not their own text says 长三角)
         texts = {h.task.uid: fold(" ".join([h.task.text, *(x.title for x in (h.task.section, h.task.part) if x)]))
@@ -610,7 +611,7 @@ class Assistant:
         score = {uid: sum(weight[w] for w in weight if uid in quoted[w]) for uid in texts}
         best = max(score.values(), default=0.0)
         quoting = [h.task for h in hits if best > 0 and score[h.task.uid] >= NARROW_RATIO * best]
-        if quoting and len(quoting) <= max(NARROW_MAX, len(hits) // 2):  # words that pick, not ones most items use
+        if quoting and len(quoting) <= max(NARROW_MAX, 2 * len(hits) // 3):  # words that pick, not ones all items use
             return quoting
         scored = [h for h in hits if h.bm25_score]
         if not scored:

@@ -246,3 +246,12 @@ def test_na_with_a_pointer_back_is_a_yes_no_about_the_item(assistant):
     second = [t.n for t in assistant.document.tasks if t.units[0] == "市交通委"][1]
     assert answer.route == "check" and [c.task for c in answer.citations] == [second]
     assert answer.answer.startswith("否")
+
+
+@pytest.mark.parametrize(("first", "narrow", "expected"), [
+    ("人社局牵头哪些任务", "当中农民工技能培训方面的是哪些", {8, 9, 10}),  # 农民工 counts once, not also as 农民 and 民工
+    ("交通委牵头哪些", "这些里面长三角通勤圈的是哪几条", {58, 59, 60, 61}),  # four of seven items: still a narrowing
+])
+def test_narrowing_keeps_every_item_about_the_topic(assistant, first, narrow, expected):
+    _, answer = chat(assistant, first, narrow)
+    assert expected <= set(cited(answer))
