@@ -93,10 +93,10 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     if intent.route in ("section", "part"):
         return replace(intent, within=context.tasks, followup="within-structure") if narrowing else intent
     # 1. an ordinal into the last list (第三条 after a list is its third item, not task 3; after "第二个呢"
-    #    a "最后一个呢" still counts in that list)
+    #    a "最后一个呢" still counts in that list; so does "按编号排，最后一条讲的啥", with no topic of its own)
     ordinal = intent.ordinal
     items = context.tasks if listed else context.listing
-    leaning = short or intent.pronoun or _names_context_unit(intent, context)
+    leaning = short or intent.pronoun or _names_context_unit(intent, context) or not intent.known
     not_a_number = intent.route != "task" or (intent.tasks and abs(ordinal or 0) == intent.tasks[0])
     if ordinal and len(items) > 1 and leaning and not_a_number and abs(ordinal) <= len(items):
         picked = items[ordinal - 1 if ordinal > 0 else ordinal]
@@ -111,7 +111,8 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     confirming = (q.rstrip().endswith(("？", "?")) and not intent.known and not intent.asks_list
                   and (not _STARTS_OVER.search(q) or bool(_BACK.search(q))) and not re.search("[呢咧嘞哩]", q))
     # 其中文旅局有份的是哪几条: asks which items, not whether
-    asks_which = bool(_WHICH.search(q)) and listed
+    # (after one task) 那X除了这条，还牵头了哪条: asks for X's other tasks, not whether X is on this one
+    asks_which = bool(_WHICH.search(q)) and (listed or bool(_UNIT_TASKS.search(q)))
     # ... unless it brings a topic the previous task never mentions (那崇明在居住证积分上有没有照顾: a new question)
     before = "".join(fold(t.text) for uid in context.tasks[:3] if (t := document.task(uid)))
     new_topic = any(len(w) >= NEW_TOPIC_CHARS and sum(w[i:i + 2] in before for i in range(len(w) - 1)) < (len(w) - 1) / 2

@@ -524,7 +524,7 @@ class Assistant:
         if intent.within:
             chosen = self._narrow(intent, hits)
         elif intent.asks_list and not intent.asks_who:
-            chosen = self._select_many(intent, hits)
+            chosen = self._select_many(intent, hits)[: SEVERAL_MAX if intent.notes.get("single") else None]
         else:
             chosen = self._select(hits)[: SEVERAL_MAX if intent.notes.get("single") else None]
         asks_role = intent.asks_who or intent.asks_lead or intent.role != "any" or bool(MEMBERSHIP.search(intent.question))

@@ -204,7 +204,9 @@ _SOLE = re.compile(r"单独|独自|独立负责|独家|一家(?:单位)?(?:负�
 
 # 配合的也算 / 参与的也列上: every role
 _ALSO_CO = re.compile(r"(?:配合|参与|协同|协办|参加)的?(?:也算|也要|也列|也包括|都算|都列|算上|也一起)|都算上?|都列上?|"
-                      r"包括(?:配合|参与)", re.I)
+                      r"包括(?:配合|参与)|牵头(?:或|或者|还是|和|跟|与)(?:配合|参与|协办)|"
+                      r"\b(?:lead or (?:partner|co-?lead|co-?responsible|support(?:ing|er)?|participant|contributor)s?|"
+                      r"(?:in )?(?:either|any) role|whether (?:as )?lead(?:ing)? or not)\b", re.I)
 
 
 def _role(q: str) -> str:

@@ -255,3 +255,16 @@ def test_na_with_a_pointer_back_is_a_yes_no_about_the_item(assistant):
 def test_narrowing_keeps_every_item_about_the_topic(assistant, first, narrow, expected):
     _, answer = chat(assistant, first, narrow)
     assert expected <= set(cited(answer))
+
+
+def test_an_ordinal_with_no_topic_of_its_own_counts_in_the_list(assistant):
+    listed = [t.n for t in assistant.document.tasks if "市商务委" in t.units]
+    _, answer = chat(assistant, "商务委参与哪些任务", "依次排下来，第二条说的是什么内容")
+    assert cited(answer) == [listed[1]]
+
+
+def test_what_else_a_unit_leads_after_one_task_is_its_list(assistant):
+    """(after one task) 那X除了这条，还负责哪几条: X's tasks, not a yes/no about this one."""
+    _, answer = chat(assistant, "品牌首店谁负责", "那商务委除了这条，还牵头了哪条？")
+    leads = [t.n for t in assistant.document.tasks if t.units[0] == "市商务委"]
+    assert answer.route == "unit" and set(leads) <= set(cited(answer))

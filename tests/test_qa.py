@@ -251,3 +251,8 @@ def test_english_does_a_unit_appear_lists_its_tasks(assistant, question):
     unit = assistant.registry.units_in(question)[0]
     assert answer.route == "unit" and [c.task for c in answer.citations] == [
         t.n for t in assistant.document.tasks if unit in t.units]
+
+
+def test_english_lead_or_partner_lists_every_role(assistant):
+    answer = assistant.ask("Which tasks does the Civil Affairs Bureau appear in, lead or co-lead?")
+    assert [c.task for c in answer.citations] == [t.n for t in assistant.document.tasks if "市民政局" in t.units]

@@ -105,3 +105,9 @@ def test_a_list_set_off_after_a_pointer_names_the_topics(assistant):
     got = split_topics("五个新城那几条——产业、公共服务——分别谁牵头", assistant.search_engine)
     assert got == ["五个新城产业，分别谁牵头", "五个新城公共服务，分别谁牵头"]
     assert split_topics("公园城市（口袋公园、绿道）由谁负责", assistant.search_engine) == []  # no pointer: examples
+
+
+def test_each_topic_of_several_gets_its_own_best_tasks_even_when_asked_which(assistant):
+    """"A和B，分别是哪几条": each topic cites its best task (and a near-tie), not a long list."""
+    answer = assistant.ask("架空线入地和长三角政务服务，各是哪几条")
+    assert answer.route == "several" and len(answer.citations) <= 4 and {30, 69} <= {c.task for c in answer.citations}
