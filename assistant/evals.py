@@ -64,7 +64,8 @@ class Suite:
     corpus: str = ""  # the plans to answer from when not the configured corpus (its own index, under index_dir)
 
 
-_DEV_SETS = ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10")  # everyday{s}.jsonl and drafts{s}.jsonl in evals/dev
+# everyday{s}.jsonl and drafts{s}.jsonl in evals/dev
+_DEV_SETS = ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11")
 SUITES = (
     Suite("dev", tuple(EVALS_DIR / "dev" / f for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in _DEV_SETS))),
           tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in _DEV_SETS)),

@@ -45,7 +45,7 @@ DATA = [ROOT / "evals" / "train" / "drafts.jsonl", ROOT / "evals" / "dev" / "dra
         ROOT / "evals" / "dev" / "drafts-4.jsonl", ROOT / "evals" / "dev" / "drafts-5.jsonl",
         ROOT / "evals" / "dev" / "drafts-6.jsonl", ROOT / "evals" / "dev" / "drafts-7.jsonl",
         ROOT / "evals" / "dev" / "drafts-8.jsonl", ROOT / "evals" / "dev" / "drafts-9.jsonl",
-        ROOT / "evals" / "dev" / "drafts-10.jsonl",
+        ROOT / "evals" / "dev" / "drafts-10.jsonl", ROOT / "evals" / "dev" / "drafts-11.jsonl",
         ROOT.parent / "shared" / "evals-external" / "drafts.jsonl"]
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 SEED = 17

@@ -57,7 +57,7 @@ DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "train" /
         ROOT / "evals" / "dev" / "everyday-4.jsonl", ROOT / "evals" / "dev" / "everyday-5.jsonl",
         ROOT / "evals" / "dev" / "everyday-6.jsonl", ROOT / "evals" / "dev" / "everyday-7.jsonl",
         ROOT / "evals" / "dev" / "everyday-8.jsonl", ROOT / "evals" / "dev" / "everyday-9.jsonl",
-        ROOT / "evals" / "dev" / "everyday-10.jsonl"]
+        ROOT / "evals" / "dev" / "everyday-10.jsonl", ROOT / "evals" / "dev" / "everyday-11.jsonl"]
 EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 DECIDED = ("topic", "unit")
