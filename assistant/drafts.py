@@ -20,7 +20,10 @@ The evidence for each of a clause's three best candidate tasks (:data:`FEATURES`
   新能源车 -> 24 and 38);
   ``anchor``: the longest specific phrase (>= 4 characters, in at most 2 tasks) it shares with the clause;
 * ``words``: how many topic words the clause has; ``kind``: log-odds, from the clause's character
-  n-grams alone, that it is about something the plan does not cover (党建, 档案, 慰问).
+  n-grams alone, that it is about something the plan does not cover (党建, 档案, 慰问);
+* ``pair``: for a candidate below the best-ranked one, how often labelled report clauses that serve the
+  best-ranked task also serve this one (:func:`pair_prior`, counts in :file:`data/drafts.json`: the
+  示范区 task 76 often comes with 71/72/73, 17 with 16); 0 for the best-ranked candidate itself.
 
 A logistic regression turns them into P(this task is what the clause is about). The candidate with the
 highest P is cited when P >= ``cite``; the next one too when its P >= ``second``. Parameters, thresholds and the
@@ -61,7 +64,7 @@ MODEL_FILE = "drafts.json"
 CANDIDATES = 3
 CACHE_MAX = 20_000  # entries per word cache of a DraftCiter
 FEATURES = ("rank", "bm25", "bm25_ratio", "bm25_margin", "dense", "dense_gap", "dense_margin", "dense_rank",
-            "coverage", "extra", "anchor", "words", "kind")
+            "coverage", "extra", "anchor", "words", "kind", "pair")
 DENSE = ("dense", "dense_gap", "dense_margin", "dense_rank")
 ANCHOR_CHARS, ANCHOR_MAX_TASKS = 4, 2
 
@@ -196,11 +199,44 @@ def annotate(draft: str, clauses: Sequence[ClauseCitation]) -> str:
 # --- the fitted decision -----------------------------------------------------------------------------
 
 
+def pair_prior(first: int, task: int, labelled: Mapping[int, int], together: Mapping[tuple[int, int], int]) -> float:
+    """The ``pair`` feature: log of the smoothed share of labelled clauses serving ``first`` that also serve
+    ``task`` (0 for ``first`` itself). ``labelled``: clauses per task; ``together``: clauses per pair of tasks."""
+    if task == first:
+        return 0.0
+    return math.log((together.get((first, task), 0) + 0.2) / (labelled.get(first, 0) + 2))
+
+
+def pair_counts(labels: Sequence[set[int] | frozenset[int]]) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+    """``(labelled, together)`` for :func:`pair_prior` from the labelled clauses' task sets."""
+    labelled: dict[int, int] = {}
+    together: dict[tuple[int, int], int] = {}
+    for tasks in labels:
+        for a in tasks:
+            labelled[a] = labelled.get(a, 0) + 1
+            for b in tasks:
+                if a != b:
+                    together[(a, b)] = together.get((a, b), 0) + 1
+    return labelled, together
+
+
+def with_pairs(cands: Sequence[Candidate], labelled: Mapping[int, int],
+               together: Mapping[tuple[int, int], int]) -> list[Candidate]:
+    """The candidates with their ``pair`` value (the first candidate is the best-ranked one)."""
+    if not cands:
+        return []
+    first = cands[0].task
+    return [Candidate(c.task, {**c.values, "pair": pair_prior(first, c.task, labelled, together)}) for c in cands]
+
+
 class DraftModel:
     """Parameters of the citation decision (:file:`data/drafts.json`, written by ``fitting/fit_drafts.py``)."""
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         self.params = params
+        pairs = params.get("pairs", {})
+        self.labelled: dict[int, int] = {int(t): int(n) for t, n in pairs.get("labelled", {}).items()}
+        self.together: dict[tuple[int, int], int] = {(int(a), int(b)): int(n) for a, b, n in pairs.get("together", [])}
         self.full = Head(params["full"])
         self.lexical = Head(params["lexical"])
         self.kind: Mapping[str, Any] = params["kind"]
@@ -344,7 +380,8 @@ class DraftCiter:
         if not prepared.query:
             return []
         dense = self.engine.dense_scores(self.engine.embedder.embed_queries([prepared.query]))[0]
-        found = [(c.task, model.full.decide(c.values).p_answerable) for c in self.candidates(prepared, dense)]
+        found = [(c.task, model.full.decide(c.values).p_answerable)
+                 for c in with_pairs(self.candidates(prepared, dense), model.labelled, model.together)]
         return sorted([(n, p) for n, p in found if n in marked and p >= model.bands["低"]], key=lambda np_: -np_[1])
 
     # -- evidence -----------------------------------------------------------------------------------
@@ -460,7 +497,7 @@ class DraftCiter:
         """The decision on BM25 alone when the lexical head is sure either way, else None."""
         if not cands:
             return (), 0.0, ()
-        p = model.lexical.decide(cands[0].values).p_answerable
+        p = model.lexical.decide({**cands[0].values, "pair": 0.0}).p_answerable  # the best-ranked candidate
         if p >= model.fast_cite:
             return (cands[0].task,), p, ()
         if p <= model.fast_skip:
@@ -472,6 +509,7 @@ class DraftCiter:
         """Cited tasks, the best P, and a hint (the best task when it is only in the 低 band)."""
         if not cands:
             return (), 0.0, ()
+        cands = with_pairs(cands, model.labelled, model.together)
         p = [model.full.decide(c.values).p_answerable for c in cands]
         order = sorted(range(len(p)), key=lambda j: -p[j])  # the candidates by P, best first
         best = p[order[0]]

@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.drafts import DENSE, FEATURES, MODEL_FILE, DraftCiter, split_clauses  # noqa: E402
+from assistant.drafts import DENSE, FEATURES, MODEL_FILE, DraftCiter, pair_counts, split_clauses, with_pairs  # noqa: E402
 from assistant.evalcases import load_drafts  # noqa: E402
 from assistant.qa import Assistant  # noqa: E402
 from assistant.refusal import ngrams  # noqa: E402
@@ -116,11 +116,23 @@ def folds(groups: list[str], k: int = 5):
     return list(GroupKFold(k).split(np.zeros(len(groups)), groups=groups))
 
 
-def rows(records: list[dict], which: str, names: list[str], kind: np.ndarray):
-    """Candidate rows: features, label, record index, rank."""
+def counts_of(records: list[dict], idx) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+    """The ``pair`` feature's counts over the labelled clauses ``idx``."""
+    return pair_counts([records[i]["expected"] for i in idx])
+
+
+def rows(records: list[dict], which: str, names: list[str], kind: np.ndarray, counts, idx=None, counted=True):
+    """Candidate rows of the records ``idx`` (all by default): features, label, record index, rank. ``pair`` comes
+    from ``counts``; for records that ``counts`` were taken over (``counted``), less the record's own labels, so a
+    clause never vouches for its own pair."""
+    labelled, together = counts
     x, y, owner, rank = [], [], [], []
-    for r_i, rec in enumerate(records):
-        for c in rec[which]:
+    for r_i in range(len(records)) if idx is None else idx:
+        rec = records[r_i]
+        own = rec["expected"] if counted else set()
+        mine = {t: labelled.get(t, 0) - 1 for t in own}
+        pairs = {(a, b): together.get((a, b), 0) - 1 for a in own for b in own if a != b}
+        for c in with_pairs(rec[which], {**labelled, **mine}, {**together, **pairs}):
             values = {**c.values, "kind": float(kind[r_i])}
             x.append([values.get(n, 0.0) for n in names])
             y.append(int(c.task in rec["expected"]))
@@ -140,15 +152,18 @@ def oof_kind(records: list[dict]) -> np.ndarray:
 
 
 def oof_head(records, which, names, kind) -> list[list[float]]:
-    """Out-of-fold P per candidate of each record (same order as record[which])."""
-    x, y, owner, _ = rows(records, which, names, kind)
-    p = np.zeros(len(y))
-    groups = [records[o]["group"] for o in owner]
-    for train, test in folds(groups):
-        p[test] = head_model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    """Out-of-fold P per candidate of each record (same order as record[which]); the ``pair`` counts of each fold
+    come from its training clauses only."""
     out: list[list[float]] = [[] for _ in records]
-    for o, prob in zip(owner, p, strict=True):
-        out[o].append(float(prob))
+    for train, test in folds([r["group"] for r in records]):
+        counts = counts_of(records, train)
+        x_train, y_train, _, _ = rows(records, which, names, kind, counts, train)
+        x_test, _, owner, _ = rows(records, which, names, kind, counts, test, counted=False)
+        if not len(x_test):
+            continue
+        p = head_model().fit(x_train, y_train).predict_proba(x_test)[:, 1]
+        for o, prob in zip(owner, p, strict=True):
+            out[o].append(float(prob))
     return out
 
 
@@ -249,8 +264,9 @@ def main() -> int:
 
     kind_all = kind_model().fit([r["text"] for r in records], np.array([int(not r["expected"]) for r in records]))
     params = {}
+    counts = counts_of(records, range(len(records)))
     for which, names in (("full", full_names), ("lexical", lexical_names)):
-        x, y, _, _ = rows(records, which, names, kind)
+        x, y, _, _ = rows(records, which, names, kind, counts)
         model = head_model().fit(x, y)
         scaler, lr = model.steps[0][1], model.steps[1][1]
         params[which] = {"features": names, "mean": [round(float(v), 6) for v in scaler.mean_],
@@ -262,6 +278,9 @@ def main() -> int:
     params["kind"] = {"intercept": round(float(lr.intercept_[0]), 6),
                       "weights": {g: round(float(w), 5) for g, w in zip(vectorizer.get_feature_names_out(), lr.coef_[0],
                                                                          strict=True) if abs(w) >= 1e-4}}
+    labelled, together = counts
+    params["pairs"] = {"labelled": {str(t): n for t, n in sorted(labelled.items())},
+                       "together": [[a, b, n] for (a, b), n in sorted(together.items())]}
     params |= {"cite": cite, "second": second, "bands": bands, "band_precision": band_precision,
                "fast": {"cite": fast_cite, "skip": fast_skip},
                "fitted": {"date": dt.date.today().isoformat(), "script": "fitting/fit_drafts.py",

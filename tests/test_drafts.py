@@ -211,3 +211,23 @@ def test_a_second_candidate_scores_what_the_first_leaves_out(assistant):
     candidates = citer.candidates(clause, dense)
     assert candidates[0].values["extra"] == 0.0
     assert max(c.values["extra"] for c in candidates[1:]) > 0.0
+
+
+def test_pair_prior_favours_tasks_that_labelled_clauses_serve_together():
+    from assistant.drafts import Candidate, pair_counts, pair_prior, with_pairs
+
+    labelled, together = pair_counts([{16, 17}, {16, 17}, {16}, {24}, {24, 38}])
+    assert labelled == {16: 3, 17: 2, 24: 2, 38: 1} and together[(16, 17)] == 2 and together[(38, 24)] == 1
+    assert pair_prior(16, 16, labelled, together) == 0.0
+    often, once, never = (pair_prior(a, b, labelled, together) for a, b in ((16, 17), (24, 38), (16, 24)))
+    assert often > once > never
+    cands = with_pairs([Candidate(16, {"rank": 1.0}), Candidate(17, {"rank": 2.0})], labelled, together)
+    assert cands[0].values["pair"] == 0.0 and cands[1].values["pair"] == pair_prior(16, 17, labelled, together)
+
+
+def test_the_fitted_model_carries_the_pair_counts_it_was_fitted_with():
+    from assistant.drafts import DraftModel
+
+    model = DraftModel.load()
+    assert "pair" in model.full.names and model.labelled and model.together
+    assert all(model.labelled[a] >= n and model.labelled[b] >= n for (a, b), n in model.together.items())
