@@ -17,6 +17,7 @@ the plan covers it. The evidence (:func:`features`), each a named number:
                   achieved, specific_date, other_place, compare, opinion, legal, news, internal_process,
                   instruction); ``cue_in_task``: 1 when the best task itself uses such a word (补贴, 苏州);
 * ``quantity_no_number``  the question asks how many/much and the best task states no figure;
+  ``measure_in_task``: it asks how many of a measure (多少套, 几公里) and the best task states a figure in it;
 * ``year_not_in_task``  the question names a year, the best task dates its targets, but never by that year;
   ``date_no_deadline``: it asks when, and the best task states no year or period;
 * ``foreign_year`` a year the plan never mentions (已经…2024年); ``unit``: a unit is named; ``english``.
@@ -58,6 +59,8 @@ _WHEN = re.compile(r"什么时候|哪年|哪一年|何时|几时|多久|什么�
 # a year, a period, or a duration ("1个工作日以内", "30分钟"): what answers 什么时候 / 多久
 _DEADLINE = re.compile(r"20\d\d|十[四五]五|[一二三四五两]年|每年|期间|"
                        r"[\d一二三四五六七八九十两半]+\s*个?(?:工作日|天|日内|小时|分钟|个月|周)")
+# "多少套" / "几万张" / "how many kilometres": the measure a quantity question asks in
+_MEASURE_ASKED = re.compile(r"(?:多少|几)\s*(?:万|千|亿)?\s*(套|公里|千米|张|家|所|座|平方米|吨|户|辆|元|床|间|处|%)")
 _FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万两]+(?:个|项|条|家|张|公里|万|星|年|大|所|座|类|种|分钟|倍)")
 
 
@@ -131,6 +134,12 @@ def has_figure(text: str) -> bool:
     return bool(_FIGURE.search(text))
 
 
+def states_measure(question: str, text: str) -> bool:
+    """The question asks how many of a measure (多少套) and ``text`` states a figure in it (1000套, 12万张)."""
+    return any(re.search(rf"[\d０-９一二三四五六七八九十百千万两]\s*(?:万|千|亿)?\s*{re.escape(m.group(1))}", text)
+               for m in _MEASURE_ASKED.finditer(question))
+
+
 def asks_quantity(question: str) -> bool:
     """How many / how much of something in the world (几个站, 多少公里) — not a count of the plan's own units or
     tasks (几个部门负责, 多少项任务), which the plan always answers."""
@@ -181,6 +190,7 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
     for name in ("dense_top", "coverage"):
         out[f"{name}_en"], out[name] = (out[name], 0.0) if e.english else (0.0, out[name])
     out["quantity_no_number"] = float(asks_quantity(e.question) and not has_figure(e.top_text))
+    out["measure_in_task"] = float(states_measure(e.question, e.top_text))
     out["date_no_deadline"] = float(bool(_WHEN.search(e.question)) and not _DEADLINE.search(e.top_text))
     years = {int(y) for y in _YEAR.findall(e.question)}
     out["foreign_year"] = float(bool(years - e.plan_years))

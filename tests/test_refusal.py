@@ -140,3 +140,15 @@ def test_a_cue_counts_as_stated_only_in_the_task_text_not_its_everyday_views(ass
     values = features(evidence, assistant.cues, None)
     assert values["cue_money"] == 1.0 and values["cue_in_task"] == 0.0
     assert assistant.ask(question).refused
+
+
+@pytest.mark.parametrize(("question", "text", "states"), [
+    ("保租房今年要筹多少套", "新增筹措保障性租赁住房3万套", True),
+    ("充电桩要建几千座", "建成公共充电桩2000座", True),
+    ("绿道一共修多少公里", "建成区面积64%达到要求", False),  # a figure, but not in the measure asked
+    ("谁牵头", "筹措床位12万张", False),  # no quantity asked
+])
+def test_measure_in_task_is_a_quantity_question_the_task_answers(question, text, states):
+    from assistant.refusal import states_measure
+
+    assert states_measure(question, text) is states
