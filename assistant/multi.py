@@ -22,6 +22,7 @@ _SEVERAL = re.compile(
     r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
     # comparisons ("A和B，截止时间一样吗"): each side is answered, side by side
     r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|不一样|区别|差别|"
+    r"哪个先|哪项先|哪条先|谁先|哪个早|哪个晚|哪个更早|哪个更晚|是不是同一|是否同一|同一年|"
     r"\b(?:respectively|both|each of|the same|differ)\b",
     re.I,
 )
@@ -78,7 +79,7 @@ def _has_topic(text: str, english: bool) -> bool:
 def _own_questions(question: str, english: bool) -> list[str]:
     """Sentences, then comma clauses, that each carry topic words and a question of their own."""
     sentences = [s.strip() for s in _SENTENCES.split(question) if s.strip()]
-    pieces = [s for s in sentences if _has_topic(s, english)]
+    pieces = _with_statements(question, [s for s in sentences if _has_topic(s, english)])
     if len(pieces) >= 2:
         return pieces
     clauses = []
@@ -121,6 +122,28 @@ def _aside(question: str, english: bool, engine: _Searcher) -> list[str]:
         alone = not framed or bool(hits and hits[0].task.uid in framed)
         parts.append(f"{'' if alone else context}{item}，{ask}")
     return parts
+
+
+def _with_statements(question: str, pieces: list[str]) -> list[str]:
+    """Sentences that ask nothing ("听说又有大项目落地了", "我住朱家角等着坐呢") are what the question next to them is
+    about, not topics of their own: each joins the asking sentence before it (or, first, the one after)."""
+    def asks(piece: str) -> bool:
+        end = question.find(piece) + len(piece)
+        return asks_something(piece) or question[end : end + 1] in ("？", "?") or bool(_ASKS_AGAIN.search(piece))
+
+    out: list[str] = []
+    waiting = ""
+    for piece in pieces:
+        if asks(piece):
+            out.append(f"{waiting}，{piece}" if waiting else piece)
+            waiting = ""
+        elif out:
+            out[-1] += "，" + piece
+        else:
+            waiting = f"{waiting}，{piece}" if waiting else piece
+    if waiting:
+        out.append(waiting)
+    return out
 
 
 def _shared_question(question: str, english: bool) -> list[str]:

@@ -111,3 +111,11 @@ def test_each_topic_of_several_gets_its_own_best_tasks_even_when_asked_which(ass
     """"A和B，分别是哪几条": each topic cites its best task (and a near-tie), not a long list."""
     answer = assistant.ask("架空线入地和长三角政务服务，各是哪几条")
     assert answer.route == "several" and len(answer.citations) <= 4 and {30, 69} <= {c.task for c in answer.citations}
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("燃气管道改造完成和公园城市建设，哪个先到期？", 2),  # 哪个先: a comparison, each side answered
+    ("口袋公园要建多少个？听说我们街道也要建一个", 0),  # the second sentence asks nothing: context, not a topic
+])
+def test_comparisons_and_statements(assistant, question, parts):
+    assert len(split_topics(question, assistant.search_engine)) == parts

@@ -181,3 +181,10 @@ def test_typo_repair_with_pair_set_agrees_with_the_whole_text_scan(env):
 def test_a_name_in_brackets_after_a_unit_glosses_it(env, question, units):
     intent = route(env, question)
     assert intent.units == units and intent.route == "unit"
+
+
+@pytest.mark.parametrize(("text", "ordinal"), [("序号靠后的那条讲啥", -1), ("靠前那项谁牵头", 1), ("前一阵子的新闻", None)])
+def test_front_and_back_of_a_list(text, ordinal):
+    from assistant.understanding import _ordinal
+
+    assert _ordinal(text) == ordinal
