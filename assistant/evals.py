@@ -65,10 +65,11 @@ class Suite:
 
 
 # everyday{s}.jsonl and drafts{s}.jsonl in evals/dev
-_DEV_SETS = ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11")
+_DEV_DRAFT_SETS = ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11")
+_DEV_QUESTION_SETS = (*_DEV_DRAFT_SETS, "-12")
 SUITES = (
-    Suite("dev", tuple(EVALS_DIR / "dev" / f for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in _DEV_SETS))),
-          tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in _DEV_SETS)),
+    Suite("dev", tuple(EVALS_DIR / "dev" / f for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in _DEV_QUESTION_SETS))),
+          tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in _DEV_DRAFT_SETS)),
     Suite("holdout", EVALS_DIR / "holdout" / "questions.jsonl", EVALS_DIR / "holdout" / "drafts.jsonl",
           show_failures=False),
     Suite("external", EXTERNAL_DIR / "questions.jsonl", EXTERNAL_DIR / "drafts.jsonl", complete=False),

@@ -57,7 +57,8 @@ DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "train" /
         ROOT / "evals" / "dev" / "everyday-4.jsonl", ROOT / "evals" / "dev" / "everyday-5.jsonl",
         ROOT / "evals" / "dev" / "everyday-6.jsonl", ROOT / "evals" / "dev" / "everyday-7.jsonl",
         ROOT / "evals" / "dev" / "everyday-8.jsonl", ROOT / "evals" / "dev" / "everyday-9.jsonl",
-        ROOT / "evals" / "dev" / "everyday-10.jsonl", ROOT / "evals" / "dev" / "everyday-11.jsonl"]
+        ROOT / "evals" / "dev" / "everyday-10.jsonl", ROOT / "evals" / "dev" / "everyday-11.jsonl",
+        ROOT / "evals" / "dev" / "everyday-12.jsonl"]
 EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 DECIDED = ("topic", "unit")
@@ -166,11 +167,22 @@ def oof_kind(texts: list[str], y: np.ndarray, c: float, folds: int = 5) -> np.nd
 
 
 def decision_model(c: float):
+    """Logistic regression over the features, each standardised except the 0/1 ones (the cue groups): a cue word
+    that a handful of labelled questions use would otherwise be scaled up by its tiny spread and decide alone."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=c, class_weight="balanced", max_iter=5000))
+    class BinaryKeptScaler(StandardScaler):
+        def fit(self, x, y=None, sample_weight=None):
+            super().fit(x, y, sample_weight)
+            x = np.asarray(x, dtype=float)
+            binary = np.all((x == 0) | (x == 1), axis=0)
+            self.mean_ = np.where(binary, 0.0, self.mean_)
+            self.scale_ = np.where(binary, 1.0, self.scale_)
+            return self
+
+    return make_pipeline(BinaryKeptScaler(), LogisticRegression(C=c, class_weight="balanced", max_iter=5000))
 
 
 def cross_validate(texts, feats, names, y, kind_c, c, folds=5):
