@@ -22,7 +22,7 @@ the plan covers it. The evidence (:func:`features`), each a named number:
   ``date_no_deadline``: it asks when, and the best task states no year or period;
 * ``foreign_year`` a year the plan never mentions (已经…2024年); ``unit``: a unit is named; ``english``.
 
-The decision is a logistic regression over the standardised features; its parameters, the threshold
+The decision is a logistic regression over the features (standardised, except the 0/1 ones); its parameters, the threshold
 (chosen by cross-validation for at most ~1% false refusals) and the cross-validated figures live in
 :file:`data/refusal.json`, written by ``fitting/fit_refusal.py`` from ``evals/train`` and ``evals/dev``.
 """

@@ -332,7 +332,7 @@ def main() -> int:
             "cross_validated": rows_cv,
         },
     }
-    print("decision weights (per standard deviation, + favours answering):")
+    print("decision weights (per standard deviation, per presence for 0/1 features; + favours answering):")
     for name, w in sorted(zip(names, full_params["coef"], strict=True), key=lambda nw: -abs(nw[1])):
         print(f"  {name:22s} {w:+.3f}")
 
