@@ -268,3 +268,10 @@ def test_what_else_a_unit_leads_after_one_task_is_its_list(assistant):
     _, answer = chat(assistant, "品牌首店谁负责", "那商务委除了这条，还牵头了哪条？")
     leads = [t.n for t in assistant.document.tasks if t.units[0] == "市商务委"]
     assert answer.route == "unit" and set(leads) <= set(cited(answer))
+
+
+def test_narrowing_to_the_items_that_are_not_about_a_topic(assistant):
+    """(临港新片区管委会参与的) 里面跟新城无关的是哪条: the items that do not quote 新城."""
+    first, answer = chat(assistant, "临港管委会都参与了哪几项", "里面跟新城无关的是哪条")
+    expected = [n for n in cited(first) if "新城" not in assistant.document.task(n).text]
+    assert expected and cited(answer) == expected
