@@ -36,17 +36,15 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.drafts import DENSE, FEATURES, MODEL_FILE, DraftCiter, pair_counts, split_clauses, with_pairs  # noqa: E402
 from assistant.evalcases import load_drafts  # noqa: E402
+from assistant.evals import SUITES  # noqa: E402
 from assistant.qa import Assistant  # noqa: E402
 from assistant.refusal import ngrams  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
-DATA = [ROOT / "evals" / "train" / "drafts.jsonl", ROOT / "evals" / "dev" / "drafts.jsonl",
-        ROOT / "evals" / "dev" / "drafts-2.jsonl", ROOT / "evals" / "dev" / "drafts-3.jsonl",
-        ROOT / "evals" / "dev" / "drafts-4.jsonl", ROOT / "evals" / "dev" / "drafts-5.jsonl",
-        ROOT / "evals" / "dev" / "drafts-6.jsonl", ROOT / "evals" / "dev" / "drafts-7.jsonl",
-        ROOT / "evals" / "dev" / "drafts-8.jsonl", ROOT / "evals" / "dev" / "drafts-9.jsonl",
-        ROOT / "evals" / "dev" / "drafts-10.jsonl", ROOT / "evals" / "dev" / "drafts-11.jsonl",
-        ROOT.parent / "shared" / "evals-external" / "drafts.jsonl"]
+DEV = next(s for s in SUITES if s.name == "dev")
+assert isinstance(DEV.drafts, tuple)
+# the training drafts, the dev suite's draft files (assistant.evals.SUITES, in its order) and the external drafts
+DATA = [ROOT / "evals" / "train" / "drafts.jsonl", *DEV.drafts, ROOT.parent / "shared" / "evals-external" / "drafts.jsonl"]
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 SEED = 17
 

@@ -44,21 +44,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.evals import SUITES  # noqa: E402
 from assistant.qa import Assistant  # noqa: E402
 from assistant.refusal import DENSE_FEATURES, MODEL_FILE, features, ngrams  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.text import simplified  # noqa: E402
 from assistant.understanding import is_english, strip_markup  # noqa: E402
 
+DEV = next(s for s in SUITES if s.name == "dev")
+assert isinstance(DEV.cases, tuple)
+
 DATA = [ROOT / "evals" / "train" / "questions.jsonl", ROOT / "evals" / "train" / "questions-who.jsonl",
         ROOT / "evals" / "train" / "questions-en-trad.jsonl", ROOT / "evals" / "train" / "questions-scope.jsonl",
-        ROOT / "evals" / "dev" / "cases.jsonl", ROOT / "evals" / "dev" / "everyday.jsonl",
-        ROOT / "evals" / "dev" / "everyday-2.jsonl", ROOT / "evals" / "dev" / "everyday-3.jsonl",
-        ROOT / "evals" / "dev" / "everyday-4.jsonl", ROOT / "evals" / "dev" / "everyday-5.jsonl",
-        ROOT / "evals" / "dev" / "everyday-6.jsonl", ROOT / "evals" / "dev" / "everyday-7.jsonl",
-        ROOT / "evals" / "dev" / "everyday-8.jsonl", ROOT / "evals" / "dev" / "everyday-9.jsonl",
-        ROOT / "evals" / "dev" / "everyday-10.jsonl", ROOT / "evals" / "dev" / "everyday-11.jsonl",
-        ROOT / "evals" / "dev" / "everyday-12.jsonl"]
+        *DEV.cases]  # the dev suite's question files (assistant.evals.SUITES), in its order
 EXTERNAL = ROOT.parent / "shared" / "evals-external" / "questions.jsonl"
 OUT = ROOT / "assistant" / "data" / MODEL_FILE
 DECIDED = ("topic", "unit")
