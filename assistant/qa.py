@@ -40,6 +40,7 @@ from .understanding import (
     LEADS_AFTER,
     MEASURE_ASKED,
     MEMBERSHIP,
+    NEGATED,
     SIDE_BY_SIDE,
     Context,
     Intent,
@@ -66,9 +67,6 @@ LIST_MAX = 10
 LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
 NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
-# 不是讲X的 / 跟X无关的 / 除了X以外的: narrowing a list to the items that do not quote X
-_NEGATED = re.compile(r"(?<!是)不是(?:讲|说|关于|有关|涉及)?|不属于|不涉及|不讲|没讲|没有讲|无关|除了|以外的|之外的|"
-                      r"\b(?:not about|not related to|other than|apart from|except)\b", re.I)
 SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
 TOPIC_CHARS = 4  # a part of a question with a plan phrase this long is a topic of its own
 SEVERAL_UNITS = 4  # "A和B各有哪些任务": at most this many units' lists in one answer
@@ -614,7 +612,7 @@ class Assistant:
         score = {uid: sum(weight[w] for w in weight if uid in quoted[w]) for uid in texts}
         best = max(score.values(), default=0.0)
         quoting = [h.task for h in hits if best > 0 and score[h.task.uid] >= NARROW_RATIO * best]
-        if quoting and _NEGATED.search(intent.question):  # 里面不是讲新城的那条: the items that do not quote X
+        if quoting and NEGATED.search(intent.question):  # 里面不是讲新城的那条: the items that do not quote X
             rest = [h.task for h in hits if h.task not in quoting and score[h.task.uid] == 0]
             if rest:
                 return sorted(rest, key=lambda t: t.uid)

@@ -63,6 +63,9 @@ _TARGET = re.compile(
 # 其中写明哪年年底完成的: the items whose targets carry a year
 DATED_ASKED = re.compile(r"哪年|哪一年|年份|年底|年末|期限|时限|时间节点|截止|deadline|by when|what year|dated", re.I)
 # "有公里数目标的" / "有百分比指标的": the measure a target is counted in
+# 不是讲X的 / 跟X无关的 / 除了X以外的: narrowing a list to the items that do not quote X (是不是 is no negation)
+NEGATED = re.compile(r"(?<!是)不是(?:讲|说|关于|有关|涉及)?|不属于|不涉及|不讲|没讲|没有讲|无关|除了|以外的|之外的|"
+                     r"\b(?:not about|not related to|other than|apart from|except)\b", re.I)
 MEASURE_ASKED = re.compile(r"(公里|平方米|万张|%|个|家|张|套)(?:数)?的?(?:目标|指标|要求)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
 _THOSE_ITEMS = re.compile(r"[那这][几些][条项]")
@@ -341,7 +344,7 @@ class Vocabulary:
     @cached_property
     def bigrams(self) -> frozenset[str]:
         """Every two-character string of :attr:`text` (a set lookup instead of a scan of the whole text)."""
-        return frozenset(self.text[i : i + 2] for i in range(len(self.text) - 1))
+        return pairs_of(self.text)
 
     @cached_property
     def _wildcards(self) -> dict[str, str]:
@@ -586,6 +589,11 @@ def wildcard_index(words: Iterable[str], longest: int) -> dict[str, str]:
     return keys
 
 
+def pairs_of(text: str) -> frozenset[str]:
+    """Every two-character string of ``text``."""
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
 def repair_with(text: str, index: dict[str, str], longest: int, known: str = "",
                 known_pairs: AbstractSet[str] | None = None) -> tuple[str, str, str] | None:
     """``(repaired text, typed window, word)``: the first window of ``text``, longest (``longest``, what the index
@@ -598,7 +606,7 @@ def repair_with(text: str, index: dict[str, str], longest: int, known: str = "",
     often keeps it); ``known`` itself is scanned only for a window that has a candidate.
     """
     if known and known_pairs is None:
-        known_pairs = frozenset(known[i : i + 2] for i in range(len(known) - 1))
+        known_pairs = pairs_of(known)
     for length in range(longest, 2, -1):
         for i in range(len(text) - length + 1):
             window = text[i : i + length]
