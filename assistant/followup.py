@@ -31,6 +31,7 @@ from .corpus import Plans
 from .text import fold
 from .understanding import (
     DATED_ASKED,
+    FIGURE_QUOTED,
     MEASURE_ASKED,
     MEMBERSHIP_ENGLISH,
     MEMBERSHIP_WORDS,
@@ -143,8 +144,8 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     # 4. narrowing the previous list: 其中跟宅基地有关的是哪条？ / 其中有公里数目标的是哪条
     dated = intent.asks_target and bool(DATED_ASKED.search(q))
     # (交通委负责哪些事？) 有具体年份要求的是哪条: a question about "which of them" with no topic of its own
-    if (within or (asks_which and not intent.specific and (dated or MEASURE_ASKED.search(q)))) \
-            and (has_topic or MEASURE_ASKED.search(q) or dated):
+    measured = bool(MEASURE_ASKED.search(q) or FIGURE_QUOTED.search(fold(q)))  # 有公里数的 / 提到12万的
+    if (within or (asks_which and not intent.specific and (dated or measured))) and (has_topic or measured or dated):
         return replace(intent, route="topic", within=context.tasks, followup="within")
     # 5. the previous unit again: 它牵头哪些？ / (after 海绵城市谁牵头？) 它还负责什么？
     unit_question = previous.route == "unit" and (intent.asks_list or intent.role != "any")

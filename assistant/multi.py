@@ -9,6 +9,12 @@ topic). A question is split when
 * it compares (A和B，截止时间一样吗 / 牵头单位一样不): the sides are answered side by side, the same way;
 * it has two or more sentences (or parts joined by "&") or comma clauses that each carry topic words and a
   question of their own (谁/多少/哪年/哪条…, or "X呢" asking the question before it again);
+* a list is set off after a pointer (示范区那三条（产业、交通、生活）): the items are the topics, framed by the
+  words before the pointer, and share out its tasks when the framing words alone would find one task for all;
+
+a piece before a colon that announces the topics (要核对两件事：) is none of them; one piece followed by a list
+(随迁人员的孩子，上学和看病，分别…) frames each item; a piece that points at a task by a phrase (…那条) and a quoted
+name (“一张床、一间房、一套房”) are never cut at their joiners;
 
 and only when the pieces find at least two different best tasks (two phrasings of one task are one topic).
 """
@@ -16,6 +22,7 @@ and only when the pieces find at least two different best tasks (two phrasings o
 import re
 from typing import Protocol
 
+from .answer import paste_label
 from .understanding import asks_something, is_english, topic_words
 
 _SEVERAL = re.compile(
@@ -35,7 +42,15 @@ _COMMAS = re.compile(r"[，,]")
 # a clause that carries the question before it on to another topic
 _CONTINUES = re.compile(r"\s*(?:and\s+(?:for|on|about|also|what about|the)\b|as well as\b|plus\b|以及|还有|另外|再就是|还要问)",
                         re.I)
-_JOINERS = re.compile(r"以及|和|与|跟|及|同|、|\band\b|&|\s+vs\.?\s+|\s+versus\s+", re.I)
+# 和/与/及/同 join two topics, not inside a word (和美乡村, 参与, 及时, 协同, 同城待遇)
+_JOINERS = re.compile(r"以及|(?<![平共温缓调])和(?![美平])|(?<!参)与|跟|(?<![以涉普波])及(?!时)|"
+                      r"(?<![协共相不合如会陪一])同(?![城等步时一样意])|、|\band\b|&|\s+vs\.?\s+|\s+versus\s+", re.I)
+_LEADING_JOINER = re.compile(r"^(?:以及|还有|和|与|跟|及|同)")
+# "…那条": a piece that points at one task by a phrase of its own is one topic, whatever joiners it holds
+_POINTED = re.compile(r"[那这][一]?[条项个]\s*$")
+_POINTED_JOINERS = re.compile(r"(?<=[那这][条项个])\s*(?:以及|还有|和|与|跟|及|同|、)")
+# "要核对两件事：A，和B，…": what comes before a colon that announces the topics is not one of them
+_ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块)\s*[:：]")
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面|块)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
 # "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked
@@ -48,6 +63,7 @@ _NUMBER = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
 MAX_TOPICS = 4
 CONTEXT_TASKS = 8  # the tasks that the words framing a list (示范区那三条) find, for its items to land among
 BARE_ITEM = 3  # characters: a listed item this short (产业, 交通) is always asked with the words framing the list
+PIN_RANK = 10  # a listed item names the framed task it ranks within this many of, searched on its own
 DECISIVE = 1.5  # a part whose best BM25 task scores this many times the second is not embedded to compare
 
 
@@ -58,7 +74,9 @@ class _Searcher(Protocol):
 def split_topics(question: str, engine: _Searcher) -> list[str]:
     """The sub-questions of a question about several topics, or [] when it is about one."""
     english = is_english(question)
-    parts = _aside(question, english, engine)
+    parts, pinned = _aside(question, english, engine)
+    if pinned:
+        return parts
     if len(parts) < 2 and _SEVERAL.search(question):
         parts = _shared_question(question, english)
     if len(parts) < 2:
@@ -102,26 +120,49 @@ _ASIDE = re.compile(r"(?:——|—|--|[（(])([^—（()）]*[、，,][^—（(
 _POINTER = re.compile(r"[那这][两三四五六几些]?[条项个件块]+(?:任务|事)?\s*$")
 
 
-def _aside(question: str, english: bool, engine: _Searcher) -> list[str]:
+def _aside(question: str, english: bool, engine: _Searcher) -> tuple[list[str], bool]:
     """The topics of a list set off after a pointer, each with the question after the list. A bare word (产业 in
     示范区那三条), or an item whose own best task is not among those the words before the pointer find, is asked
-    together with those words."""
+    together with those words. When items so asked would find the same task (青吴嘉 outweighs 产业 and 交通 alike),
+    the pointer's tasks are shared out among the items instead: each item names the framed task it ranks highest on
+    its own (second value True)."""
     m = _ASIDE.search(question)
     pointer = _POINTER.search(question[: m.start()]) if m else None
     if not m or not pointer:
-        return []
+        return [], False
     items = [i.strip() for i in re.split(r"[、，,]", m.group(1)) if i.strip()]
     context = question[: pointer.start()].strip("，, ")
     ask = question[m.end() :].strip("，, ")
     if not ask or not 2 <= len(items) <= MAX_TOPICS or not all(_has_topic(i, english) for i in items):
-        return []
-    framed = {h.task.uid for h in engine.search(context, k=CONTEXT_TASKS)} if _has_topic(context, english) else set()
-    parts = []
+        return [], False
+    framed = engine.search(context, k=CONTEXT_TASKS) if _has_topic(context, english) else []
+    uids = {h.task.uid for h in framed}
+    parts, framed_parts = [], []
     for item in items:
         hits = engine.search(item, k=1) if len(item) > BARE_ITEM else []
-        alone = not framed or bool(hits and hits[0].task.uid in framed)
+        alone = not uids or bool(hits and hits[0].task.uid in uids)
         parts.append(f"{'' if alone else context}{item}，{ask}")
-    return parts
+        if not alone:
+            framed_parts.append(parts[-1])
+    tops = [hits[0].task.uid for p in framed_parts if (hits := engine.search(p, k=1, decisive=DECISIVE))]
+    if len(set(tops)) < len(tops) and (shared := _share_out(items, framed, engine)):
+        return [f"{context}{item}（{paste_label(task)}），{ask}" for item, task in zip(items, shared, strict=True)], True
+    return parts, False
+
+
+def _share_out(items: list[str], framed: list, engine: _Searcher) -> list | None:
+    """One framed task per item, distinct: the pairs whose rank for the words before the pointer plus rank for the
+    item on its own is least go first (产业 -> the 示范区 task on industry). None when an item ranks none of the free
+    framed tasks within PIN_RANK."""
+    pairs = []
+    for i, item in enumerate(items):
+        order = [h.task.uid for h in engine.search(item, k=PIN_RANK)]
+        pairs += [(rank + order.index(h.task.uid), i, h.task) for rank, h in enumerate(framed) if h.task.uid in order]
+    chosen: dict[int, object] = {}
+    for _, i, task in sorted(pairs, key=lambda p: (p[0], p[1])):
+        if i not in chosen and all(task is not t for t in chosen.values()):
+            chosen[i] = task
+    return [chosen[i] for i in range(len(items))] if len(chosen) == len(items) else None
 
 
 def _with_statements(question: str, pieces: list[str]) -> list[str]:
@@ -146,8 +187,29 @@ def _with_statements(question: str, pieces: list[str]) -> list[str]:
     return out
 
 
-def _shared_question(question: str, english: bool) -> list[str]:
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"]*\"")
+
+
+def _sides(piece: str) -> list[str]:
+    """The topics a comma piece joins (A和B, A、B), never cutting a quoted name (“一张床、一间房、一套房”)."""
+    joiners = _JOINERS if not _POINTED.search(piece) else _POINTED_JOINERS
+    masked = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), piece)
+    sides, start = [], 0
+    for m in joiners.finditer(masked):
+        sides.append(piece[start : m.start()])
+        start = m.end()
+    sides.append(piece[start:])
+    return [s.strip() for s in sides if s.strip()]
+
+
+def _shared_question(question: str, english: bool, announced: int = 0) -> list[str]:
     """Topics of "A，和B，分别…" / "A跟B分别…" with the shared question appended to each."""
+    _POINTED_JOINERS = re.compile(r"(?<=[那这][条项个])\s*(?:以及|还有|和|与|跟|及|同|、)")
+# "要核对两件事：A，和B，这两条分别…": the words before the colon announce how many topics follow, no more
+    said = list(_ANNOUNCED.finditer(question))
+    if said and _SEVERAL.search(question, said[-1].end()):
+        count = _COUNT.search(said[-1].group(0))
+        return _shared_question(question[said[-1].end() :], english, _NUMBER.get(count.group(1), 0) if count else 0)
     cue = _SEVERAL.search(question)
     assert cue is not None
     head, ask = question[: cue.start()], question[cue.start() :]
@@ -157,12 +219,14 @@ def _shared_question(question: str, english: bool) -> list[str]:
     if _DEICTIC.match(cue.group(0)) and start > 0 and _PREPOSITION.search(head):
         head, ask = question[:start], question[start:]
     # "A和B，这两件事分别…": a trailing clause without topic words belongs to the question
-    pieces = [p.strip() for p in _COMMAS.split(head) if p.strip()]
+    raw = [p.strip() for p in _COMMAS.split(head) if p.strip()]
+    joined = bool(raw) and bool(_LEADING_JOINER.match(raw[-1]))  # "A，跟B、C，分别…": B、C is beside A, not about it
+    pieces = [_LEADING_JOINER.sub("", p) for p in raw]
     while pieces and not _has_topic(pieces[-1], english):
         ask = pieces.pop() + "，" + ask
     groups: list[list[str]] = []  # the topics of each comma piece
     for piece in pieces:
-        sides = [s.strip() for s in _JOINERS.split(piece) if s.strip()]
+        sides = _sides(piece)
         if len(sides) > 1 and all(_has_topic(s, english) for s in sides):
             groups.append(sides)
         elif _has_topic(piece, english):
@@ -173,10 +237,14 @@ def _shared_question(question: str, english: bool) -> list[str]:
     # that many, those are the topics and the pieces before it say what each is about ("灵活就业的人，参加A、B、C，
     # 这三块分别…"). Without a count, a question with more than MAX_TOPICS topics is read the second way.
     count = _COUNT.search(question[max(cue.start() - 2, 0) : cue.end() + 2])
-    wanted = _NUMBER.get(count.group(1), 0) if count else 0
+    wanted = _NUMBER.get(count.group(1), 0) if count else announced
     last = groups[-1] if groups else []
     if wanted and len(topics) != wanted and len(groups) == wanted:
         topics = ["、".join(g) for g in groups]
+    elif not wanted and len(groups) == 2 and len(groups[0]) == 1 and len(last) > 1 and not joined \
+            and not _POINTED.search(pieces[0]):
+        # "外地来沪人员的孩子，上学和看病，分别…": one piece, then a comma and a list: the piece is what each is about
+        topics = [f"{groups[0][0]}，{t}" for t in last]
     elif ((wanted and len(topics) != wanted) or len(topics) > MAX_TOPICS) and len(last) == (wanted or len(last)) > 1:
         context = "，".join("、".join(g) for g in groups[:-1])
         topics = [f"{context}，{t}" if context else t for t in last]

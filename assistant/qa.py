@@ -36,6 +36,7 @@ from .text import fold, simplified
 from .understanding import (
     ABOUT_PLACE,
     DATED_ASKED,
+    FIGURE_QUOTED,
     JOINT,
     LEADS_AFTER,
     MEASURE_ASKED,
@@ -65,6 +66,7 @@ RUNNER_UP_BM25_RATIO = 0.5
 LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
 LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
+_SET_ASIDE = re.compile(r"除了|除去|除开|\b(?:besides|apart from|other than)\b", re.I)
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
 NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
 SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
@@ -460,7 +462,8 @@ class Assistant:
             # 要交啥材料: a request about the same thing (a cue word the plan never uses; 推荐权 is the plan's)
             foreign = [w for ws in self.cues.found(part).values() for w in ws if w not in self._plan_text]
             no_topic = not sub.known or (bool(foreign) and all(len(w) < TOPIC_CHARS for w in sub.known))
-            if folded and no_topic and not sub.specific and (not sub.units or sub.yesno):
+            # "…分别在哪条？除了发改委还有哪些单位": a unit set aside is no subject of its own
+            if folded and no_topic and not sub.specific and (not sub.units or sub.yesno or _SET_ASIDE.search(part)):
                 folded[-1] += "，" + part
             else:
                 folded.append(part)
@@ -591,9 +594,14 @@ class Assistant:
         """其中跟X有关的: every item of the previous list that quotes X (其中讲铁路的: each one that says 铁路);
         else every item BM25 finds X in nearly as strongly as the best (at most NARROW_MAX), or the
         best-ranked item when BM25 finds X in none."""
+        figures = FIGURE_QUOTED.findall(fold(intent.question))
+        quoting = [h.task for h in hits if figures and all(f in fold(h.task.text).replace(" ", "") for f in figures)]
+        if quoting and len(quoting) < len(hits):  # 哪条里提到了12万: the items that state that figure
+            return quoting
         measure = MEASURE_ASKED.search(intent.question)
         if measure:  # 其中有公里数目标的: the items whose targets are counted in that measure
-            counted = [h.task for h in hits if any(measure.group(1) in t.phrase for t in targets_of(h.task))]
+            unit = measure.group(1) or measure.group(2)
+            counted = [h.task for h in hits if any(unit in t.phrase for t in targets_of(h.task))]
             if counted and len(counted) < len(hits):
                 return counted
         if intent.asks_target and DATED_ASKED.search(intent.question):  # 其中写明哪年年底要完成的

@@ -66,7 +66,10 @@ DATED_ASKED = re.compile(r"哪年|哪一年|年份|年底|年末|期限|时限|�
 # 不是讲X的 / 跟X无关的 / 除了X以外的: narrowing a list to the items that do not quote X (是不是 is no negation)
 NEGATED = re.compile(r"(?<!是)不是(?:讲|说|关于|有关|涉及)?|不属于|不涉及|不讲|没讲|没有讲|无关|除了|以外的|之外的|"
                      r"\b(?:not about|not related to|other than|apart from|except)\b", re.I)
-MEASURE_ASKED = re.compile(r"(公里|平方米|万张|%|个|家|张|套)(?:数)?的?(?:目标|指标|要求)")
+MEASURE_ASKED = re.compile(r"(公里|平方米|万张|%|个|家|张|套)(?:数)?的?(?:目标|指标|要求)|(公里|平方米|千米)数")
+# 哪条里提到了12万 / which one says 1,000 km: a figure quoted from the plan (a count with its unit, or 万/亿)
+FIGURE_QUOTED = re.compile(r"\d+(?:\.\d+)?(?:万|亿|千)?(?:公里|平方米|%|个|家|张|套|辆|处|所|座|户|床|项|条)|"
+                           r"\d+(?:\.\d+)?(?:万|亿)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
 _THOSE_ITEMS = re.compile(r"[那这][几些][条项]")
 _ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
@@ -472,6 +475,7 @@ def understand(
     q, unit_fixes = _repair_unit_names(q, registry, vocabulary)
     mentions = registry.resolve(q)  # type: ignore[attr-defined]
     unglossed, mentions = _without_glosses(q, mentions)
+    unglossed, mentions = _without_speaker(unglossed, mentions)
     units = tuple(dict.fromkeys(m.unit for m in mentions))
     residue = registry.without(unglossed, mentions)  # type: ignore[attr-defined]
     kind = "" if units else registry.kind_in(residue)  # type: ignore[attr-defined]  # 区政府牵头的: every district
@@ -568,6 +572,22 @@ def _without_glosses(text: str, mentions: list) -> tuple[str, list]:
     return text, kept
 
 
+# "我是嘉定区发改委的，…" / "I work for the X, …": who is asking, said in a clause of its own
+_SPEAKER = re.compile(r"\s*(?:我们|我|本人|咱们|咱)(?:是|在|系|来自)[^，,。？?！!；;]{1,30}[，,。；;]|"
+                      r"\s*I(?:'m| am) (?:from|with|at)\b[^,.?!;]{1,60}[,.;]|\s*I work (?:at|for|in)\b[^,.?!;]{1,60}[,.;]")
+
+
+def _without_speaker(text: str, mentions: list) -> tuple[str, list]:
+    """When the question names a unit after a clause that says who is asking (我是嘉定区发改委的，方案里点名嘉定区
+    人民政府的…), the speaker's own unit is no subject of it: that clause is blanked and its names dropped. A
+    speaker's unit that is the only one named stays (我是人社局的，我们负责哪些)."""
+    intro = _SPEAKER.match(text)
+    if not intro or not any(m.start >= intro.end() for m in mentions):
+        return text, mentions
+    kept = [m for m in mentions if m.start >= intro.end()]
+    return " " * intro.end() + text[intro.end() :], kept
+
+
 def _repair_unit_names(question: str, registry: object, vocabulary: Vocabulary) -> tuple[str, list[tuple[str, str]]]:
     """Fix a one-character typo inside a unit abbreviation (住健委 -> 住建委) when nothing resolves."""
     if registry.resolve(question):  # type: ignore[attr-defined]
@@ -643,7 +663,7 @@ _EN_STOP = frozenset(
     year long km kilometres kilometers metres meters square percent percentage share figure figures number
     look looks looking after care charge oversee oversees overseeing run runs running behind
     appear appears appeared appearing anywhere somewhere feature features featured show shows shown
-    take takes taking took""".split()
+    take takes taking took whether either neither supporting give gives""".split()
 )
 
 

@@ -272,3 +272,13 @@ def test_narrowing_to_the_items_that_are_not_about_a_topic(assistant):
     first, answer = chat(assistant, "临港管委会都参与了哪几项", "里面跟新城无关的是哪条")
     expected = [n for n in cited(first) if "新城" not in assistant.document.task(n).text]
     assert expected and cited(answer) == expected
+
+
+@pytest.mark.parametrize(("first", "narrow", "figure"), [
+    ("住建委牵头的有哪几条", "哪条提到了12万张", "12万张"),  # a figure quoted from the plan
+    ("房管局参与了哪些", "当中哪条有具体的公里数", "公里"),  # 公里数: the items with a count in kilometres
+])
+def test_narrowing_by_a_figure_keeps_the_items_that_state_it(assistant, first, narrow, figure):
+    first_answer, answer = chat(assistant, first, narrow)
+    expected = [n for n in cited(first_answer) if figure in assistant.document.task(n).text.replace(" ", "")]
+    assert expected and len(expected) < len(cited(first_answer)) and cited(answer) == expected

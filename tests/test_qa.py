@@ -256,3 +256,19 @@ def test_english_does_a_unit_appear_lists_its_tasks(assistant, question):
 def test_english_lead_or_partner_lists_every_role(assistant):
     answer = assistant.ask("Which tasks does the Civil Affairs Bureau appear in, lead or co-lead?")
     assert [c.task for c in answer.citations] == [t.n for t in assistant.document.tasks if "市民政局" in t.units]
+
+
+def test_english_whether_leading_or_supporting_lists_every_role(assistant):
+    answer = assistant.ask("Give me every task the Commerce Commission is involved in, whether leading or supporting.")
+    assert answer.route == "unit"
+    assert [c.task for c in answer.citations] == [t.n for t in assistant.document.tasks if "市商务委" in t.units]
+
+
+def test_the_askers_own_unit_is_not_what_they_ask_about(assistant):
+    """我是X的，…Y的任务有哪些: the unit in the clause saying who asks is no subject; alone, it is (我们负责哪些)."""
+    answer = assistant.ask("我是松江区发改委的，方案里点了松江区人民政府名字的任务有哪些？")
+    own = [t.n for t in assistant.document.tasks if "松江区人民政府" in t.units]
+    every_district = {t.n for t in assistant.document.tasks if any(u.startswith("各") for u in t.units)}
+    assert answer.route == "unit" and own and set(own) <= {c.task for c in answer.citations} <= set(own) | every_district
+    mine = assistant.ask("我是交通委的，我们牵头哪些任务？")
+    assert [c.task for c in mine.citations] == [t.n for t in assistant.document.tasks if t.units[0] == "市交通委"]

@@ -119,3 +119,34 @@ def test_each_topic_of_several_gets_its_own_best_tasks_even_when_asked_which(ass
 ])
 def test_comparisons_and_statements(assistant, question, parts):
     assert len(split_topics(question, assistant.search_engine)) == parts
+
+
+def test_items_framed_by_a_pointer_share_out_its_tasks(assistant):
+    """青吴嘉那边这三块（A、B、C）: when the framing words outweigh every bare item (all find one task), each item
+    takes the framed task it ranks best on its own."""
+    answer = assistant.ask("青吴嘉那边这三块（产业、交通、生活）各由谁牵头")
+    assert answer.route == "several" and {c.task for c in answer.citations} == {74, 75, 76}
+
+
+@pytest.mark.parametrize(("question", "topics"), [
+    # 协同 and 同城 are words, not "A同B"
+    ("长三角养老产业协同和社保卡同城待遇，分别谁牵头", ["长三角养老产业协同", "社保卡同城待遇"]),
+    # the words before the colon announce the topics; a leading 和 joins, it is not a topic's word
+    ("开会前想确认两件事：灵活就业人员交公积金，和随迁子女入学，分别归谁", ["灵活就业人员交公积金", "随迁子女入学"]),
+    # a piece pointing at a task by a phrase (…那条) is one topic, joiners and all
+    ("特色小镇认定那条，跟主城区与新城衔接互补那条，各由谁牵头", ["特色小镇认定那条", "主城区与新城衔接互补那条"]),
+    # a quoted name is never cut at its 、
+    ("“一张床、一间房、一套房”和保租房筹措，分别归谁管", ["“一张床、一间房、一套房”", "保租房筹措"]),
+    # one piece, then a list: the piece says what each listed topic is about
+    ("来沪务工人员的小孩，读书和看病，方案里各归哪个部门", ["来沪务工人员的小孩，读书", "来沪务工人员的小孩，看病"]),
+])
+def test_the_topics_of_a_shared_question(assistant, question, topics):
+    got = split_topics(question, assistant.search_engine)
+    assert len(got) == len(topics), got
+    assert all(part.startswith(topic + "，") for part, topic in zip(got, topics, strict=True)), got
+
+
+def test_a_unit_set_aside_after_the_topics_is_no_topic(assistant):
+    """…分别在哪条？除了住建委还有哪些单位: 住建委 is set aside, not asked about (its whole list)."""
+    answer = assistant.ask("海绵城市和架空线入地，分别在哪条？除了住建委还有哪些单位负责？")
+    assert {c.task for c in answer.citations} == {30, 32}
