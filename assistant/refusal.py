@@ -20,6 +20,7 @@ the plan covers it. The evidence (:func:`features`), each a named number:
   ``measure_in_task``: it asks how many of a measure (多少套, 几公里) and the best task states a figure in it;
 * ``year_not_in_task``  the question names a year, the best task dates its targets, but never by that year;
   ``date_no_deadline``: it asks when, and the best task states no year or period;
+* ``year_in_task``: the best task states the year the question names;
 * ``foreign_year`` a year the plan never mentions (已经…2024年); ``unit``: a unit is named; ``english``.
 
 The decision is a logistic regression over the features (standardised, except the 0/1 ones); its parameters, the threshold
@@ -123,8 +124,9 @@ def _default_cues() -> Cues:
 
 def ngrams(text: str) -> list[str]:
     """What the ``kind`` classifier reads (fit and predict alike): character 1-3-grams of the Chinese in
-    ``fold(text)``, and English words and word pairs (character grams of English learn spelling, not form)."""
-    folded = re.sub(r"[a-z]+", " ", fold(text))
+    ``fold(text)``, each number one symbol (2028 and 2025 are the same form), and English words and word pairs
+    (character grams of English learn spelling, not form)."""
+    folded = re.sub(r"\d+(?:\.\d+)?", "#", re.sub(r"[a-z]+", " ", fold(text)))  # a number's form, not its digits
     grams = [run[i : i + n] for run in folded.split() for n in (1, 2, 3) for i in range(len(run) - n + 1)]
     words = re.findall(r"[a-z]+", unicodedata.normalize("NFKC", text).lower())
     return grams + [f"w:{w}" for w in words] + [f"w:{a}_{b}" for a, b in itertools.pairwise(words)]
@@ -197,6 +199,7 @@ def features(evidence: Evidence, cues: Cues, kind: Mapping[str, Any] | None) -> 
     # "2026年底海绵城市要达到多少" when the task's deadline is 2028: the plan sets no target for the year asked
     task_years = {int(y) for y in _YEAR.findall(e.top_text)}
     out["year_not_in_task"] = float(bool(years) and bool(task_years) and not years & task_years)
+    out["year_in_task"] = float(bool(years & task_years))  # "2025年底前要改完的是哪类房子": the task dates it so
     out["unit"] = float(e.units > 0)
     out["english"] = float(e.english)
     return out
