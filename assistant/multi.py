@@ -23,13 +23,15 @@ import re
 from typing import Protocol
 
 from .answer import paste_label
-from .understanding import asks_something, is_english, topic_words
+from .understanding import SPEAKER, asks_something, is_english, topic_words
 
 _SEVERAL = re.compile(
     r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
     # comparisons ("A和B，截止时间一样吗"): each side is answered, side by side
     r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|不一样|区别|差别|"
     r"哪个先|哪项先|哪条先|谁先|哪个早|哪个晚|哪个更早|哪个更晚|是不是同一|是否同一|同一年|"
+    # "A、B、C，牵头的都是数据局吗" / "A和B是不是都归发改委管": the same check on each side
+    r"都是[^，。？?]{1,12}[吗么伐]|是不是都|是否都|都归|都由|"
     r"\b(?:respectively|both|each of|the same|differ)\b",
     re.I,
 )
@@ -50,7 +52,7 @@ _LEADING_JOINER = re.compile(r"^(?:以及|还有|和|与|跟|及|同)")
 _POINTED = re.compile(r"[那这][一]?[条项个]\s*$")
 _POINTED_JOINERS = re.compile(r"(?<=[那这][条项个])\s*(?:以及|还有|和|与|跟|及|同|、)")
 # "要核对两件事：A，和B，…": what comes before a colon that announces the topics is not one of them
-_ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块)\s*[:：]")
+_ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块|类|方面|部分|样)\s*[:：]")
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面|块)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
 # "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked
@@ -219,7 +221,13 @@ def _shared_question(question: str, english: bool, announced: int = 0) -> list[s
     if _DEICTIC.match(cue.group(0)) and start > 0 and _PREPOSITION.search(head):
         head, ask = question[:start], question[start:]
     # "A和B，这两件事分别…": a trailing clause without topic words belongs to the question
+    # "数字城市这块：A、B、C，…" / "崇明的事：A，还有B，…": what comes before a colon that announces no count is what
+    # each topic after it is about; a clause saying who asks (我是外地来的电工，…) is neither a topic nor a frame
+    frame, colon, listed = max(head.rpartition("："), head.rpartition(":"), key=lambda p: len(p[0]))
+    frame = frame.strip("，, ") if colon and _has_topic(frame, english) else ""
+    head = listed if colon else head
     raw = [p.strip() for p in _COMMAS.split(head) if p.strip()]
+    raw = [p for p in raw if not SPEAKER.match(p + "，")]
     joined = bool(raw) and bool(_LEADING_JOINER.match(raw[-1]))  # "A，跟B、C，分别…": B、C is beside A, not about it
     pieces = [_LEADING_JOINER.sub("", p) for p in raw]
     while pieces and not _has_topic(pieces[-1], english):
@@ -248,6 +256,7 @@ def _shared_question(question: str, english: bool, announced: int = 0) -> list[s
     elif ((wanted and len(topics) != wanted) or len(topics) > MAX_TOPICS) and len(last) == (wanted or len(last)) > 1:
         context = "，".join("、".join(g) for g in groups[:-1])
         topics = [f"{context}，{t}" if context else t for t in last]
+    topics = [f"{frame}，{t}" for t in topics] if frame else topics
     ask = _SENTENCES.split(ask)[0].strip("，, ")
     # "这几条都是交通委牵头么" / "截止时间一样吗": each topic is asked "交通委牵头么" / "截止时间"
     ask = _COMPARE.sub("", _DEICTIC.sub("", ask)).strip("，, 都") or "分别是什么"

@@ -50,6 +50,7 @@ _LIST = re.compile(
     r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|(?<!什么)(?<!啥)清单(?!是|叫)|有哪些|"
     r"多少项|(?<!第)几项|(?<!第)几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
     r"摊上|摊了|摊到|分到|分了|沾边|梳理|列出|列一下|一条不落|有没有任务|几件|多少件|哪几件|哪些件|"
+    r"担子|差事|[挑扛接揽]了哪些|一条不要漏|一条不漏|不要漏|别漏|"
     r"\btasks\b|what (?:does|do)\b",
     re.I,
 )
@@ -573,7 +574,7 @@ def _without_glosses(text: str, mentions: list) -> tuple[str, list]:
 
 
 # "我是嘉定区发改委的，…" / "I work for the X, …": who is asking, said in a clause of its own
-_SPEAKER = re.compile(r"\s*(?:我们|我|本人|咱们|咱)(?:是|在|系|来自)[^，,。？?！!；;]{1,30}[，,。；;]|"
+SPEAKER = re.compile(r"\s*(?:我们|我|本人|咱们|咱)(?:是|在|系|来自)[^，,。？?！!；;]{1,30}[，,。；;]|"
                       r"\s*I(?:'m| am) (?:from|with|at)\b[^,.?!;]{1,60}[,.;]|\s*I work (?:at|for|in)\b[^,.?!;]{1,60}[,.;]")
 
 
@@ -581,7 +582,7 @@ def _without_speaker(text: str, mentions: list) -> tuple[str, list]:
     """When the question names a unit after a clause that says who is asking (我是嘉定区发改委的，方案里点名嘉定区
     人民政府的…), the speaker's own unit is no subject of it: that clause is blanked and its names dropped. A
     speaker's unit that is the only one named stays (我是人社局的，我们负责哪些)."""
-    intro = _SPEAKER.match(text)
+    intro = SPEAKER.match(text)
     if not intro or not any(m.start >= intro.end() for m in mentions):
         return text, mentions
     kept = [m for m in mentions if m.start >= intro.end()]

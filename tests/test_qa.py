@@ -272,3 +272,10 @@ def test_the_askers_own_unit_is_not_what_they_ask_about(assistant):
     assert answer.route == "unit" and own and set(own) <= {c.task for c in answer.citations} <= set(own) | every_district
     mine = assistant.ask("我是交通委的，我们牵头哪些任务？")
     assert [c.task for c in mine.citations] == [t.n for t in assistant.document.tasks if t.units[0] == "市交通委"]
+
+
+def test_which_burdens_a_unit_carries_is_its_list(assistant):
+    """住建委挑了哪些担子 / 一条不要漏: a unit's whole list, in everyday words."""
+    answer = assistant.ask("应急局在方案里扛了哪些担子，一条不要漏")
+    assert answer.route == "unit"
+    assert [c.task for c in answer.citations] == [t.n for t in assistant.document.tasks if "市应急局" in t.units]

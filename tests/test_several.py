@@ -150,3 +150,20 @@ def test_a_unit_set_aside_after_the_topics_is_no_topic(assistant):
     """…分别在哪条？除了住建委还有哪些单位: 住建委 is set aside, not asked about (its whole list)."""
     answer = assistant.ask("海绵城市和架空线入地，分别在哪条？除了住建委还有哪些单位负责？")
     assert {c.task for c in answer.citations} == {30, 32}
+
+
+@pytest.mark.parametrize(("question", "tasks"), [
+    # "A、B、C，牵头的都是X吗": the same check on each
+    ("绿色这块：公交电动化、建筑光伏、海绵城市，牵头的都是住建委吗", {32, 37, 38}),
+    # a frame before the colon, then topics joined by 还有; the frame is no topic of its own
+    ("嘉定的事：新城产业导入，还有轨交运营里程，各自哪个单位牵头", {49, 28}),
+])
+def test_a_check_on_each_topic_and_a_frame_before_the_colon(assistant, question, tasks):
+    answer = assistant.ask(question)
+    assert answer.route == "several" and tasks <= {c.task for c in answer.citations}, answer.answer
+    assert len(answer.citations) <= 2 * len(tasks)  # each topic its best task and at most a near-tie
+
+
+def test_the_askers_own_clause_is_no_topic(assistant):
+    got = split_topics("我是浦东的快递员，想学门技能，又想交公积金，这两件事分别归谁", assistant.search_engine)
+    assert len(got) == 2 and not any("快递员" in part for part in got), got
