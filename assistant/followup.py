@@ -47,7 +47,8 @@ _ONLY = re.compile(r"只看|只挑|只要|只留|只列|只说|光看|光要|仅
 _STRUCT_WORD = re.compile(r"部分|章节|一节|这节|那节|板块|那块|这块|一块|方面|领域|section|part", re.I)
 _WHICH = re.compile(r"哪[一几]?[条项个件]|哪些|\bwhich\b", re.I)
 _WITHIN = re.compile(
-    r"其中|这些任务|这些里|这几条|这几项|这几个|里面|里头|当中|上述|以上|among (?:them|these)|of these|which of", re.I
+    r"其中|这些任务|这些里|这几条|这几项|这几个|那几条|那几项|那些里|上面|里面|里头|当中|上述|以上|among (?:them|these)|"
+    r"of these|which of", re.I
 )
 # Words that put a unit inside or outside the previous answer ("也在名单里吗", "也参与吗").
 _MEMBERSHIP = re.compile(rf"{MEMBERSHIP_WORDS}|其中|里面|负责|牵头|"

@@ -38,9 +38,13 @@ _SEVERAL = re.compile(
 _PREPOSITION = re.compile(r"(?:在|对|对于|就|于)\s*$")
 # Sentence ends, and "&" (staff join two whole questions with it)
 _SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&|[（(]?\b\d{1,2}\s*[)）](?!\d)|[①-⑩]")
+# "…谁在研究这个" / "这事归谁": a sentence that points back at the one before it
+_BACK = re.compile(r"^(?:那)?(?:这个|这事|这件事|此事|它)|(?:这个|这事|这件事|此事|它)(?:呢|吗|么)?\s*$")
 # "X呢": a clause that asks the question before it again, about X
 _ASKS_AGAIN = re.compile(r"呢\s*$|\bwhat about\b|\bhow about\b", re.I)
 _COMMAS = re.compile(r"[，,]")
+# the pieces a list of topics comes in: comma clauses, or numbered items (1.A 2.B 3.C / 1、A 2、B)
+_PIECES = re.compile(r"[，,]|(?<![\d.])\d{1,2}\s*[.．、](?!\d)")
 # a clause that carries the question before it on to another topic
 _CONTINUES = re.compile(r"\s*(?:and\s+(?:for|on|about|also|what about|the)\b|as well as\b|plus\b|以及|还有|另外|再就是|还要问)",
                         re.I)
@@ -98,7 +102,12 @@ def _has_topic(text: str, english: bool) -> bool:
 
 def _own_questions(question: str, english: bool) -> list[str]:
     """Sentences, then comma clauses, that each carry topic words and a question of their own."""
-    sentences = [s.strip() for s in _SENTENCES.split(question) if s.strip()]
+    sentences: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCES.split(question) if s.strip()):
+        if sentences and _BACK.search(sentence):  # "…能不能交公积金？方案里是谁在研究这个": the same topic, asked on
+            sentences[-1] += "，" + sentence
+        else:
+            sentences.append(sentence)
     pieces = _with_statements(question, [s for s in sentences if _has_topic(s, english)])
     if len(pieces) >= 2:
         return pieces
@@ -226,7 +235,7 @@ def _shared_question(question: str, english: bool, announced: int = 0) -> list[s
     frame, colon, listed = max(head.rpartition("："), head.rpartition(":"), key=lambda p: len(p[0]))
     frame = frame.strip("，, ") if colon and _has_topic(frame, english) else ""
     head = listed if colon else head
-    raw = [p.strip() for p in _COMMAS.split(head) if p.strip()]
+    raw = [p.strip() for p in _PIECES.split(head) if p and p.strip()]
     raw = [p for p in raw if not SPEAKER.match(p + "，")]
     joined = bool(raw) and bool(_LEADING_JOINER.match(raw[-1]))  # "A，跟B、C，分别…": B、C is beside A, not about it
     pieces = [_LEADING_JOINER.sub("", p) for p in raw]

@@ -282,3 +282,10 @@ def test_narrowing_by_a_figure_keeps_the_items_that_state_it(assistant, first, n
     first_answer, answer = chat(assistant, first, narrow)
     expected = [n for n in cited(first_answer) if figure in assistant.document.task(n).text.replace(" ", "")]
     assert expected and len(expected) < len(cited(first_answer)) and cited(answer) == expected
+
+
+def test_the_ones_above_narrow_the_previous_list(assistant):
+    """(科委负责哪些) 上面那几条它自己牵头几条: the unit's own leads among the listed items."""
+    first, answer = chat(assistant, "科委负责哪些事", "上面那几条它自己牵头几条？")
+    leads = [n for n in cited(first) if assistant.document.task(n).units[0] == "市科委"]
+    assert leads and len(leads) < len(cited(first)) and cited(answer) == leads

@@ -167,3 +167,14 @@ def test_a_check_on_each_topic_and_a_frame_before_the_colon(assistant, question,
 def test_the_askers_own_clause_is_no_topic(assistant):
     got = split_topics("我是浦东的快递员，想学门技能，又想交公积金，这两件事分别归谁", assistant.search_engine)
     assert len(got) == 2 and not any("快递员" in part for part in got), got
+
+
+def test_numbered_items_are_the_topics(assistant):
+    got = split_topics("1.海绵城市 2.架空线入地 3.口袋公园，这三样各归谁管", assistant.search_engine)
+    assert [part.split("，")[0] for part in got] == ["海绵城市", "架空线入地", "口袋公园"], got
+    assert split_topics("绿道建2.5万公里和海绵城市，分别谁牵头", assistant.search_engine)[0].startswith("绿道建2.5万公里")
+
+
+def test_a_sentence_pointing_back_is_the_same_topic(assistant):
+    """"…能不能装充电桩？这事归谁管": the second sentence asks about the first, it is no second topic."""
+    assert split_topics("小区里能不能多装些充电桩？方案里哪个部门在研究推进这个", assistant.search_engine) == []
