@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.facts import targets_of
+
 
 def chat(assistant, *questions):
     conversation = assistant.new_conversation()
@@ -289,3 +291,10 @@ def test_the_ones_above_narrow_the_previous_list(assistant):
     first, answer = chat(assistant, "科委负责哪些事", "上面那几条它自己牵头几条？")
     leads = [n for n in cited(first) if assistant.document.task(n).units[0] == "市科委"]
     assert leads and len(leads) < len(cited(first)) and cited(answer) == leads
+
+
+def test_narrowing_to_the_items_that_name_a_year(assistant):
+    """(交通委牵头的) 哪条写了年份: the items whose targets carry a year."""
+    first, answer = chat(assistant, "交通委牵头哪几项", "当中哪条有写明年份？")
+    dated = [n for n in cited(first) if any(t.year for t in targets_of(assistant.document.task(n)))]
+    assert dated and len(dated) < len(cited(first)) and cited(answer) == dated

@@ -279,3 +279,13 @@ def test_which_burdens_a_unit_carries_is_its_list(assistant):
     answer = assistant.ask("应急局在方案里扛了哪些担子，一条不要漏")
     assert answer.route == "unit"
     assert [c.task for c in answer.citations] == [t.n for t in assistant.document.tasks if "市应急局" in t.units]
+
+
+@pytest.mark.parametrize(("question", "unit"), [
+    ("民政局牵头配合的条目帮我列全", "市民政局"),  # 条目 / 列全: the unit's list
+    ("公安局在新型城镇化分工里出现过几次", "市公安局"),  # 城镇化分工 names the plan, not a topic
+])
+def test_a_units_entries_in_everyday_words(assistant, question, unit):
+    answer = assistant.ask(question)
+    assert answer.route == "unit"
+    assert [c.task for c in answer.citations] == [t.n for t in assistant.document.tasks if unit in t.units]
