@@ -6,15 +6,19 @@ topic). A question is split when
 * it asks 分别 / 各 / 这两件事 / respectively …: the words before that cue, cut at 和/与/跟/及/、 and at commas
   where each side carries topic words, are the topics, and the rest ("分别由谁负责") is the shared question,
   appended to each topic; or
-* it compares (A和B，截止时间一样吗 / 牵头单位一样不): the sides are answered side by side, the same way;
+* it compares (A和B，截止时间一样吗 / 牵头单位一样不), or checks the same thing of each (A、B、C，牵头的都是X吗 /
+  A和B是不是都归X管): the sides are answered side by side, the same way;
 * it has two or more sentences (or parts joined by "&") or comma clauses that each carry topic words and a
   question of their own (谁/多少/哪年/哪条…, or "X呢" asking the question before it again);
 * a list is set off after a pointer (示范区那三条（产业、交通、生活）): the items are the topics, framed by the
-  words before the pointer, and share out its tasks when the framing words alone would find one task for all;
+  words before the pointer, and share out its tasks when the framing words alone would find one task for all
+  (then the split stands whatever the pieces find);
 
-a piece before a colon that announces the topics (要核对两件事：) is none of them; one piece followed by a list
-(随迁人员的孩子，上学和看病，分别…) frames each item; a piece that points at a task by a phrase (…那条) and a quoted
-name (“一张床、一间房、一套房”) are never cut at their joiners;
+the topics may come as numbered items (1.A 2.B 3.C); a colon that announces how many (要核对两件事：) leaves what
+stands before it out, any other colon makes it the frame of each topic (数字城市这块：A、B、C); one piece followed
+by a list (随迁人员的孩子，上学和看病，分别…) frames each item; a clause saying who asks (我是…的，) is no topic, nor is
+a sentence pointing back at the one before it (…？谁在研究这个); a piece that points at a task by a phrase (…那条)
+and a quoted name (“一张床、一间房、一套房”) are never cut at their joiners;
 
 and only when the pieces find at least two different best tasks (two phrasings of one task are one topic).
 """
