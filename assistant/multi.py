@@ -55,10 +55,11 @@ _CONTINUES = re.compile(r"\s*(?:and\s+(?:for|on|about|also|what about|the)\b|as 
 # 和/与/及/同 join two topics, not inside a word (和美乡村, 参与, 及时, 协同, 同城待遇)
 _JOINERS = re.compile(r"以及|(?<![平共温缓调])和(?![美平])|(?<!参)与|跟|(?<![以涉普波])及(?!时)|"
                       r"(?<![协共相不合如会陪一])同(?![城等步时一样意])|、|\band\b|&|\s+vs\.?\s+|\s+versus\s+", re.I)
-_LEADING_JOINER = re.compile(r"^(?:以及|还有|和|与|跟|及|同)")
+_JOINER_WORDS = "以及|还有|和|与|跟|及|同"
+_LEADING_JOINER = re.compile(rf"^(?:{_JOINER_WORDS})")
 # "…那条": a piece that points at one task by a phrase of its own is one topic, whatever joiners it holds
 _POINTED = re.compile(r"[那这][一]?[条项个]\s*$")
-_POINTED_JOINERS = re.compile(r"(?<=[那这][条项个])\s*(?:以及|还有|和|与|跟|及|同|、)")
+_POINTED_JOINERS = re.compile(rf"(?<=[那这][条项个])\s*(?:{_JOINER_WORDS}|、)")
 # "要核对两件事：A，和B，…": what comes before a colon that announces the topics is not one of them
 _ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块|类|方面|部分|样)\s*[:：]")
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
@@ -219,8 +220,7 @@ def _sides(piece: str) -> list[str]:
 
 def _shared_question(question: str, english: bool, announced: int = 0) -> list[str]:
     """Topics of "A，和B，分别…" / "A跟B分别…" with the shared question appended to each."""
-    _POINTED_JOINERS = re.compile(r"(?<=[那这][条项个])\s*(?:以及|还有|和|与|跟|及|同|、)")
-# "要核对两件事：A，和B，这两条分别…": the words before the colon announce how many topics follow, no more
+    # "要核对两件事：A，和B，这两条分别…": the words before the colon announce how many topics follow, no more
     said = list(_ANNOUNCED.finditer(question))
     if said and _SEVERAL.search(question, said[-1].end()):
         count = _COUNT.search(said[-1].group(0))

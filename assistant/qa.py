@@ -42,6 +42,7 @@ from .understanding import (
     MEASURE_ASKED,
     MEMBERSHIP,
     NEGATED,
+    SET_ASIDE,
     SIDE_BY_SIDE,
     Context,
     Intent,
@@ -66,7 +67,6 @@ RUNNER_UP_BM25_RATIO = 0.5
 LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
 LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
-_SET_ASIDE = re.compile(r"除了|除去|除开|\b(?:besides|apart from|other than)\b", re.I)
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
 NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
 SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
@@ -463,7 +463,7 @@ class Assistant:
             foreign = [w for ws in self.cues.found(part).values() for w in ws if w not in self._plan_text]
             no_topic = not sub.known or (bool(foreign) and all(len(w) < TOPIC_CHARS for w in sub.known))
             # "…分别在哪条？除了发改委还有哪些单位": a unit set aside is no subject of its own
-            if folded and no_topic and not sub.specific and (not sub.units or sub.yesno or _SET_ASIDE.search(part)):
+            if folded and no_topic and not sub.specific and (not sub.units or sub.yesno or SET_ASIDE.search(part)):
                 folded[-1] += "，" + part
             else:
                 folded.append(part)

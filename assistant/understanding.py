@@ -67,6 +67,8 @@ DATED_ASKED = re.compile(r"哪年|哪一年|年份|年底|年末|期限|时限|�
 # 不是讲X的 / 跟X无关的 / 除了X以外的: narrowing a list to the items that do not quote X (是不是 is no negation)
 NEGATED = re.compile(r"(?<!是)不是(?:讲|说|关于|有关|涉及)?|不属于|不涉及|不讲|没讲|没有讲|无关|除了|以外的|之外的|"
                      r"\b(?:not about|not related to|other than|apart from|except)\b", re.I)
+# "…分别在哪条？除了发改委还有哪些单位": a unit set aside, no subject of its own
+SET_ASIDE = re.compile(r"除了|除去|除开|\b(?:besides|apart from|other than)\b", re.I)
 MEASURE_ASKED = re.compile(r"(公里|平方米|万张|%|个|家|张|套)(?:数)?的?(?:目标|指标|要求)|(公里|平方米|千米)数")
 # 哪条里提到了12万 / which one says 1,000 km: a figure quoted from the plan (a count with its unit, or 万/亿)
 FIGURE_QUOTED = re.compile(r"\d+(?:\.\d+)?(?:万|亿|千)?(?:公里|平方米|%|个|家|张|套|辆|处|所|座|户|床|项|条)|"
