@@ -12,11 +12,12 @@ ordinal            第二个呢？ / 你说的第三条 / 商务委的第二条 
 yes/no membership  卫健委也参与吗？ / 民政局是牵头的吗？ / 青浦也在名单里吗  ``check``: 是/否, then cites
 another unit       那人社局呢？                                            ``unit``, same role
 narrowing          其中跟宅基地有关的是哪条？ / 其中住建委参与的有哪些？      ``topic`` / ``unit`` within the list
+a listed item      (after a list) 交通那条讲的啥？                          ``task``: the item its words name
 about the same     它的目标是多少？ / 这条谁牵头？ / Who is responsible   ``task``: the previous task
                    for it?
 same, new words    它要打造的品牌叫什么？                                  ``topic``, previous tasks
                                                                           preferred
-another topic      那沪通铁路二期呢？                                      ``topic``, same question
+another topic      那沪通铁路二期呢？ / 好，那检测认证那条呢？               ``topic``, same question
 =================  =====================================================  =========================
 
 A question with its own task number, section, part or year, or a full question of its own, stands alone.
@@ -54,7 +55,7 @@ _WITHIN = re.compile(
 _MEMBERSHIP = re.compile(rf"{MEMBERSHIP_WORDS}|其中|里面|负责|牵头|"
                          rf"\b(?:{MEMBERSHIP_ENGLISH}|listed|on (?:it|that|this|the list))\b", re.I)
 # "那X呢" starts over with X; "那这个活儿…" / "那它…" still points back.
-_STARTS_OVER = re.compile(r"^\s*(?:那么?(?![这它那个])|还有|再问|另外|"
+_STARTS_OVER = re.compile(r"^\s*(?:(?:好的?|嗯|哦|噢|行|对了|ok|okay)[，,。！!\s]*)?(?:那么?(?![这它那个])|还有|再问|另外|"
                           r"(?:and|what about|how about)\b(?!.*\b(?:it|that one|this one|that task|this task)\b))", re.I)
 # "那公安局也在这条里？": a pointer back to what was just cited (so 那 does not start a new question)
 _BACK = re.compile(r"[这那该此][条项个件份]|名单|里面|里头|其中|\b(?:that one|this one|on it|in it)\b", re.I)
@@ -156,8 +157,13 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
         # 6. another topic, same question: 那沪通铁路二期呢？
         if starts_over and short:
             return replace(_carry(previous, intent), route="topic", followup="new-topic")
-        # 7. new words about the same task(s): 它要打造的品牌叫什么？
-        if intent.pronoun and context.tasks and not starts_over and known:
+        # 7a. (示范区执委会管哪几条？) 交通那条讲的啥？: the listed item the phrase names
+        named = _item_named(intent, context.tasks, document) if listed and intent.pronoun else None
+        if named is not None and not starts_over:
+            return replace(intent, route="task", tasks=(named,), followup="named-item")
+        # 7. new words about the same task(s): 它要打造的品牌叫什么？ — unless they are words the task never uses
+        #    (好，那长三角检测认证那条呢: another task, named by a phrase of its own)
+        if intent.pronoun and context.tasks and not starts_over and known and (intent.english or not new_topic):
             return replace(intent, route="topic", prefer=context.tasks, followup="pronoun-topic")
         # 7b. a short question without a pronoun (要多长时间建好，建多少张床 / 每年新开几家才算达标): about the same task
         #     when it ranks near the top and holds the question's own plan terms (qa.Assistant._topic decides)

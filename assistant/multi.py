@@ -14,10 +14,11 @@ topic). A question is split when
   words before the pointer, and share out its tasks when the framing words alone would find one task for all
   (then the split stands whatever the pieces find);
 
-the topics may come as numbered items (1.A 2.B 3.C); a colon that announces how many (要核对两件事：) leaves what
-stands before it out, any other colon makes it the frame of each topic (数字城市这块：A、B、C); one piece followed
+the topics may come as numbered items (1.A 2.B 3.C); a colon that announces how many (要核对两件事：, 三件事一起问：)
+leaves what stands before it out, any other colon makes it the frame of each topic (数字城市这块：A、B、C); one piece followed
 by a list (随迁人员的孩子，上学和看病，分别…) frames each item; a clause saying who asks (我是…的，) is no topic, nor is
-a sentence pointing back at the one before it (…？谁在研究这个); a piece that points at a task by a phrase (…那条)
+a sentence pointing back at the one before it (…？谁在研究这个), nor a place listed with 、 before what it modifies
+(在崇明、新城上班的人…); a piece that points at a task by a phrase (…那条)
 and a quoted name (“一张床、一间房、一套房”) are never cut at their joiners;
 
 and only when the pieces find at least two different best tasks (two phrasings of one task are one topic).
@@ -61,7 +62,7 @@ _LEADING_JOINER = re.compile(rf"^(?:{_JOINER_WORDS})")
 _POINTED = re.compile(r"[那这][一]?[条项个]\s*$")
 _POINTED_JOINERS = re.compile(rf"(?<=[那这][条项个])\s*(?:{_JOINER_WORDS}|、)")
 # "要核对两件事：A，和B，…": what comes before a colon that announces the topics is not one of them
-_ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块|类|方面|部分|样)\s*[:：]")
+_ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块|类|方面|部分|样)[^，,。？?：:]{0,8}[:：]")
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面|块)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
 # "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked
@@ -203,6 +204,8 @@ def _with_statements(question: str, pieces: list[str]) -> list[str]:
     return out
 
 
+_PREPOSITIONS = ("在", "从", "到", "对", "给", "为", "向", "往")
+_MODIFIER = re.compile(rf"^[{''.join(_PREPOSITIONS)}][\u4e00-\u9fff]{{1,4}}$")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"]*\"")
 
 
@@ -210,12 +213,22 @@ def _sides(piece: str) -> list[str]:
     """The topics a comma piece joins (A和B, A、B), never cutting a quoted name (“一张床、一间房、一套房”)."""
     joiners = _JOINERS if not _POINTED.search(piece) else _POINTED_JOINERS
     masked = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), piece)
-    sides, start = [], 0
+    sides, start, commas = [], 0, []
     for m in joiners.finditer(masked):
         sides.append(piece[start : m.start()])
+        commas.append(m.group(0) == "、")
         start = m.end()
     sides.append(piece[start:])
-    return [s.strip() for s in sides if s.strip()]
+    sides = [s.strip() for s in sides]
+    # "在崇明、新城上班的人…": a side that is only a preposition and a short name, listed with 、 before a side
+    # that does not repeat the preposition, modifies what follows it (在全市层面和在示范区层面 are two sides)
+    merged: list[str] = []
+    for i, side in enumerate(sides):
+        if merged and commas[i - 1] and _MODIFIER.match(merged[-1]) and not side.startswith(_PREPOSITIONS):
+            merged[-1] += "、" + side
+        else:
+            merged.append(side)
+    return [s for s in merged if s]
 
 
 def _shared_question(question: str, english: bool, announced: int = 0) -> list[str]:

@@ -30,7 +30,7 @@ from .glossary import Glossary
 from .lexical import tokenize
 from .multi import split_topics
 from .refusal import Cues, Decision, Evidence, RefusalModel, features
-from .retrieval import Hit, Probe, SearchEngine
+from .retrieval import Hit, Probe, SearchEngine, rrf
 from .settings import Settings
 from .text import fold, simplified
 from .understanding import (
@@ -68,6 +68,7 @@ LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
 LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
+CHECK_RANKS = 10  # a yes/no check fuses this many hits of the question with and without the checked units
 NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
 SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
 TOPIC_CHARS = 4  # a part of a question with a plan phrase this long is a topic of its own
@@ -537,7 +538,7 @@ class Assistant:
             # 海绵城市是住建委牵头吗 / 张江那条闵行区政府有份伐: 是/否 for the named unit(s) on the best task
             # "…是哪家牵头？浦东区政府伐" asks whether it leads; "…谁牵头，闵行也有份吗" whether it takes part
             lead = intent.role == "lead" or (intent.asks_lead and not MEMBERSHIP.search(intent.question))
-            return self._with_decision(self._check(replace(intent, tasks=(chosen[0].uid,),
+            return self._with_decision(self._check(replace(intent, tasks=(self._checked_task(intent, hits).uid,),
                                                            role="lead" if lead else "any")), decision)
         if intent.asks_target and not intent.asks_list:
             pairs = [(t, targets_of(t)) for t in chosen]
@@ -546,6 +547,19 @@ class Assistant:
                                            decision)
         answer = self.composer.who(intent.question, chosen, intent.english, lead_only=intent.asks_lead)
         return self._with_decision(answer, decision)
+
+    def _checked_task(self, intent: Intent, hits: list[Hit]) -> Task:
+        """The task a yes/no check about named units is asked of. The units' names pull in the tasks that list
+        them (职业伤害那条，医保局有没有参与 would find a 医保局 task and always answer 是), so the ranking of the
+        question is fused (reciprocal rank) with the ranking of its words without those names; the question's own
+        best hit when nothing but the names is left."""
+        bare = self.registry.without(intent.query)
+        if not self.understand(bare).known:
+            return hits[0].task
+        fused = rrf([[h.task.uid for h in hits[:CHECK_RANKS]],
+                     [h.task.uid for h in self.search_engine.search(bare, k=CHECK_RANKS)]])
+        best = max(fused, key=lambda uid: fused[uid])
+        return self.document.task(best) or hits[0].task
 
     def _judge(self, intent: Intent, unit_list: bool = False) -> tuple[Decision | None, Probe]:
         """The refusal decision and the retrieval evidence it rests on.
@@ -624,7 +638,7 @@ class Assistant:
             rest = [h.task for h in hits if h.task not in quoting and score[h.task.uid] == 0]
             if rest:
                 return sorted(rest, key=lambda t: t.uid)
-        if quoting and len(quoting) <= max(NARROW_MAX, 2 * len(hits) // 3):  # words that pick, not ones all items use
+        if quoting and len(quoting) < len(hits):  # words that pick, not ones all items use
             return quoting
         scored = [h for h in hits if h.bm25_score]
         if not scored:

@@ -75,6 +75,8 @@ FIGURE_QUOTED = re.compile(r"\d+(?:\.\d+)?(?:万|亿|千)?(?:公里|平方米|%|
                            r"\d+(?:\.\d+)?(?:万|亿)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
 _THOSE_ITEMS = re.compile(r"[那这][几些][条项]")
+# "吴淞那块南北转型是哪一条": one item asked for, so 那块 points at a place, not at a section
+_ONE_ITEM = re.compile(r"(?:是|在)?哪一?[条项](?![们些])|第几[条项]")
 _ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
 _YESNO = re.compile(
     # 伐/么/哇 ending a question (Shanghainese and everyday 有份伐？/ 是交通委牵头么), 对吧, 要不要…不？
@@ -528,8 +530,9 @@ def understand(
     sections, parts = find_sections(q, document), find_parts(q, document)
     # 生活圈那几条分别是谁负责的: a section named by its title words and "those items", even in a who-question
     items = bool(_THOSE_ITEMS.search(q))
-    if not sections and not parts and (not asks_who or items) and (_STRUCT.search(q) or items
-                                                                    or (_LIST.search(q) and not units)):
+    one_item = bool(_ONE_ITEM.search(q)) and not _LIST.search(q)
+    if not sections and not parts and (not asks_who or items) and not one_item \
+            and (_STRUCT.search(q) or items or (_LIST.search(q) and not units)):
         sections, parts = match_titles(residue, document, strict=not (_STRUCT.search(q) or items))
         if sections and parts:
             if re.search(r"部分|\bpart\b", q, re.I):
@@ -556,7 +559,10 @@ def understand(
     about_kind = bool(kind) and not known and (flags["asks_list"] or role != "any")
     if (units and (not topic_words or (list_only and not real_topic) or about_units)) or about_kind:
         return Intent(route="unit", **base)  # type: ignore[arg-type]
-    return Intent(route="topic", year=year, **base)  # type: ignore[arg-type]
+    # 通勤圈那块是哪一条讲省际公路: one item of the section its words name, preferred when it ranks near the top
+    sections = match_titles(residue, document)[0] if one_item and _STRUCT.search(q) and not units else []
+    prefer = tuple(t.uid for t in document.tasks_in_section(sections[0])) if sections else ()
+    return Intent(route="topic", year=year, prefer=prefer, **base)  # type: ignore[arg-type]
 
 
 # 住建委（原来的建交委）/ 市场监管局(即原工商局): a short bracket right after a unit's name glosses it

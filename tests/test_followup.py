@@ -298,3 +298,47 @@ def test_narrowing_to_the_items_that_name_a_year(assistant):
     first, answer = chat(assistant, "交通委牵头哪几项", "当中哪条有写明年份？")
     dated = [n for n in cited(first) if any(t.year for t in targets_of(assistant.document.task(n)))]
     assert dated and len(dated) < len(cited(first)) and cited(answer) == dated
+
+
+@pytest.mark.parametrize(("question", "task"), [
+    ("职业伤害那条，医保局有没有参与？", 23),
+    ("公积金那条，医保局是不是也负责", 19),
+])
+def test_a_check_finds_its_task_without_the_unit_it_checks(assistant, question, task):
+    """The task is found by the question's topic; the checked unit's name must not pull in the tasks that list
+    it (the answer would then lean to 是)."""
+    answer = assistant.ask(question)
+    units = assistant.document.task(task).units
+    assert cited(answer) == [task] and answer.answer.startswith("是" if "市医保局" in units else "否")
+
+
+def test_a_phrase_names_one_item_of_the_list_just_given(assistant):
+    """(示范区执委会负责哪些) 生活那条讲的啥: the listed item about 生活, not a new search."""
+    first, answer = chat(assistant, "示范区执委会负责哪些", "生活那条讲的啥")
+    about = [n for n in cited(first) if "生活" in assistant.document.task(n).text]
+    assert len(about) == 1 and cited(answer) == about
+
+
+def test_another_task_named_by_a_phrase_after_an_interjection(assistant):
+    """(海绵城市谁负责) 好，那口袋公园那条呢: another task, named by its own words."""
+    _, answer = chat(assistant, "海绵城市谁负责", "好，那口袋公园那条呢，也是这家牵头？")
+    alone = cited(assistant.ask("口袋公园谁牵头"))[0]
+    assert alone != 32 and cited(answer) == [alone]
+
+
+def test_narrowing_to_a_section_title_keeps_every_item_in_it(assistant):
+    """(农业农村委参与哪些) 当中属于新市镇的有几条: the listed items of the 新市镇 section, whose own text may
+    say only 镇."""
+    first, answer = chat(assistant, "农业农村委参与哪些", "当中属于新市镇的有几条")
+    in_section = {n for n in cited(first) if "新市镇" in assistant.document.task(n).section.title}
+    assert len(in_section) >= 4 and in_section <= set(cited(answer))
+
+
+@pytest.mark.parametrize(("question", "words"), [
+    ("生活圈那一块哪一条是讲文体旅游的", "文化体育和旅游"),
+    ("韧性安全那块是哪一条讲燃气管道", "燃气"),
+])
+def test_one_item_of_a_section_named_by_its_title(assistant, question, words):
+    """"X那块是哪一条讲Y": one task of section X, not the whole section."""
+    answer = assistant.ask(question)
+    assert len(cited(answer)) == 1 and words in assistant.document.task(cited(answer)[0]).text

@@ -178,3 +178,15 @@ def test_numbered_items_are_the_topics(assistant):
 def test_a_sentence_pointing_back_is_the_same_topic(assistant):
     """"…能不能装充电桩？这事归谁管": the second sentence asks about the first, it is no second topic."""
     assert split_topics("小区里能不能多装些充电桩？方案里哪个部门在研究推进这个", assistant.search_engine) == []
+
+
+def test_a_count_announced_before_a_colon_with_a_verb(assistant):
+    """"两样东西麻烦查下：A、B，各…": the words before the colon announce the topics, they are none of them."""
+    got = split_topics("两样东西麻烦查下：海绵城市、口袋公园，各自谁牵头", assistant.search_engine)
+    assert [part.split("，")[0] for part in got] == ["海绵城市", "口袋公园"], got
+
+
+def test_a_place_before_a_listing_comma_modifies_what_follows(assistant):
+    """"在嘉定、松江新城落户的人…，和…，分别": 在嘉定 is where the first topic happens, not a topic."""
+    got = split_topics("在嘉定、松江新城工作的人才积分加分，和口袋公园建设，分别是哪个单位", assistant.search_engine)
+    assert len(got) == 2 and got[0].startswith("在嘉定、松江新城工作的人才积分加分"), got
