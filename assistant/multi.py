@@ -3,9 +3,11 @@
 :func:`split_topics` returns the sub-questions to answer one by one (or [] for a question about one
 topic). A question is split when
 
-* it asks 分别 / 各 / 这两件事 / respectively …: the words before that cue, cut at 和/与/跟/及/、 and at commas
-  where each side carries topic words, are the topics, and the rest ("分别由谁负责") is the shared question,
-  appended to each topic; or
+* it asks 分别 / 各 / 各谁 / 这两件事 / respectively …: the words before that cue, cut at 和/与/跟/及/、 and at
+  commas where each side carries topic words (a Latin term such as PM2.5 counts), are the topics, and the rest
+  ("分别由谁负责") is the shared question, appended to each topic; short sides after a longer first one are said
+  of its subject (外地孩子的上学和看病: 外地孩子的看病; 随迁子女医保和读书, when the sides as written find one task:
+  随迁子女读书); or
 * it compares (A和B，截止时间一样吗 / 牵头单位一样不), or checks the same thing of each (A、B、C，牵头的都是X吗 /
   A和B是不是都归X管): the sides are answered side by side, the same way;
 * it has two or more sentences (or parts joined by "&") or comma clauses that each carry topic words and a
@@ -31,7 +33,7 @@ from .answer import paste_label
 from .understanding import SPEAKER, asks_something, is_english, topic_words
 
 _SEVERAL = re.compile(
-    r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
+    r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|各(?=谁|啥|什么|多少|哪|几|怎|咋)|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
     # comparisons ("A和B，截止时间一样吗"): each side is answered, side by side
     r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|不一样|区别|差别|"
     r"哪个先|哪项先|哪条先|谁先|哪个早|哪个晚|哪个更早|哪个更晚|是不是同一|是否同一|同一年|"
@@ -89,21 +91,33 @@ def split_topics(question: str, engine: _Searcher) -> list[str]:
     parts, pinned = _aside(question, english, engine)
     if pinned:
         return parts
-    if len(parts) < 2 and _SEVERAL.search(question):
+    several = len(parts) < 2 and bool(_SEVERAL.search(question))
+    if several:
         parts = _shared_question(question, english)
     if len(parts) < 2:
         parts = _own_questions(question, english)
+    if _distinct(parts, engine):
+        return parts
+    # one task found for every part: one topic in several phrasings, unless the short sides are said of the first
+    # side's subject (随迁子女医保和读书各谁管: 随迁子女读书)
+    parts = _shared_question(question, english, inherit=True) if several else []
+    return parts if _distinct(parts, engine) else []
+
+
+def _distinct(parts: list[str], engine: _Searcher) -> bool:
+    """2 to MAX_TOPICS parts whose best tasks are not all one."""
     if not 2 <= len(parts) <= MAX_TOPICS:
-        return []
+        return False
     tops = []
     for part in parts:
         hits = engine.search(part, k=1, decisive=DECISIVE)
         tops.append(hits[0].task.uid if hits else None)
-    return parts if len(set(tops)) >= 2 else []  # one task found for every part: one topic in several phrasings
+    return len(set(tops)) >= 2
 
 
 def _has_topic(text: str, english: bool) -> bool:
-    return bool(topic_words(_DEICTIC.sub(" ", text), english))
+    # PM2.5 / 5G in a Chinese question name a topic too
+    return bool(topic_words(_DEICTIC.sub(" ", text), english)) or (not english and bool(_LATIN_TERM.search(text)))
 
 
 def _own_questions(question: str, english: bool) -> list[str]:
@@ -204,6 +218,7 @@ def _with_statements(question: str, pieces: list[str]) -> list[str]:
     return out
 
 
+_LATIN_TERM = re.compile(r"[A-Za-z]{2,}[\d.]*\d|\d+[A-Za-z]{1,3}\b")
 _PREPOSITIONS = ("在", "从", "到", "对", "给", "为", "向", "往")
 _MODIFIER = re.compile(rf"^[{''.join(_PREPOSITIONS)}][\u4e00-\u9fff]{{1,4}}$")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"]*\"")
@@ -231,13 +246,31 @@ def _sides(piece: str) -> list[str]:
     return [s for s in merged if s]
 
 
-def _shared_question(question: str, english: bool, announced: int = 0) -> list[str]:
+def _shared_subject(sides: list[str], inherit: bool) -> list[str]:
+    """"外地孩子的上学和看病": short sides after a longer first side are said of its subject, the first side up to its
+    last 的 (外地孩子的看病). With ``inherit`` (asked when the sides as written all find one task: 随迁子女医保和读书),
+    the subject is also the first side less as many characters as the short side has (随迁子女读书)."""
+    if len(sides) < 2 or len(sides[0]) <= BARE_ITEM or not all(len(s) <= BARE_ITEM for s in sides[1:]):
+        return sides
+    first = sides[0]
+    if "的" in first[1:]:
+        cut = first.rfind("的") + 1
+    elif inherit:
+        cut = len(first) - max(len(s) for s in sides[1:])
+    else:
+        return sides
+    subject = first[:cut]
+    return [first, *(subject + s for s in sides[1:])] if len(subject) >= 2 else sides
+
+
+def _shared_question(question: str, english: bool, announced: int = 0, inherit: bool = False) -> list[str]:
     """Topics of "A，和B，分别…" / "A跟B分别…" with the shared question appended to each."""
     # "要核对两件事：A，和B，这两条分别…": the words before the colon announce how many topics follow, no more
     said = list(_ANNOUNCED.finditer(question))
     if said and _SEVERAL.search(question, said[-1].end()):
         count = _COUNT.search(said[-1].group(0))
-        return _shared_question(question[said[-1].end() :], english, _NUMBER.get(count.group(1), 0) if count else 0)
+        return _shared_question(question[said[-1].end() :], english, _NUMBER.get(count.group(1), 0) if count else 0,
+                                inherit)
     cue = _SEVERAL.search(question)
     assert cue is not None
     head, ask = question[: cue.start()], question[cue.start() :]
@@ -260,7 +293,7 @@ def _shared_question(question: str, english: bool, announced: int = 0) -> list[s
         ask = pieces.pop() + "，" + ask
     groups: list[list[str]] = []  # the topics of each comma piece
     for piece in pieces:
-        sides = _sides(piece)
+        sides = _shared_subject(_sides(piece), inherit)
         if len(sides) > 1 and all(_has_topic(s, english) for s in sides):
             groups.append(sides)
         elif _has_topic(piece, english):

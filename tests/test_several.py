@@ -190,3 +190,20 @@ def test_a_place_before_a_listing_comma_modifies_what_follows(assistant):
     """"在嘉定、松江新城落户的人…，和…，分别": 在嘉定 is where the first topic happens, not a topic."""
     got = split_topics("在嘉定、松江新城工作的人才积分加分，和口袋公园建设，分别是哪个单位", assistant.search_engine)
     assert len(got) == 2 and got[0].startswith("在嘉定、松江新城工作的人才积分加分"), got
+
+
+def test_a_latin_term_is_a_topic_and_each_asks_the_shared_question(assistant):
+    """"PM10和公交电动化各啥要求": PM10 names a topic of its own; 各啥 asks each the same."""
+    got = split_topics("细颗粒物PM2.5和公交电动化各啥要求", assistant.search_engine)
+    assert [part.split("，")[0] for part in got] == ["细颗粒物PM2.5", "公交电动化"], got
+
+
+@pytest.mark.parametrize(("question", "topics"), [
+    # X的A和B: B is said of X
+    ("外地孩子的上学和看病分别谁管", ["外地孩子的上学", "外地孩子的看病"]),
+    # the sides as written find one task: the short side is said of the first side's subject
+    ("随迁子女医保和读书，分别是谁负责", ["随迁子女医保", "随迁子女读书"]),
+])
+def test_a_short_side_is_said_of_the_first_sides_subject(assistant, question, topics):
+    got = split_topics(question, assistant.search_engine)
+    assert [part.split("，")[0] for part in got] == topics, got
