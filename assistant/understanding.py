@@ -499,7 +499,8 @@ def understand(
         coverage = vocabulary.coverage(_glossary_residue(residue, glossary))
     # Spelling repairs are added to the query, not substituted: a "typo" may be everyday wording (城镇 is
     # one character away from the plan's 古镇), and both retrievers still see what was typed.
-    query = " ".join([q, *dict.fromkeys(fixed for _, fixed in fixes)])  # the engine adds glossary expansions
+    # the engine adds glossary expansions
+    query = " ".join([_asked_part(q, vocabulary) if not english else q, *dict.fromkeys(fixed for _, fixed in fixes)])
     topic_words = _topic_words(residue, english)
     if english:
         known = [w for w in topic_words if w in vocabulary.english_words or w.rstrip("s") in vocabulary.english_words]
@@ -675,6 +676,33 @@ _EN_STOP = frozenset(
     appear appears appeared appearing anywhere somewhere feature features featured show shows shown
     take takes taking took whether either neither supporting give gives""".split()
 )
+
+
+_CLAUSE_END = re.compile(r"[，,。；;！!？?]")
+TERM_CHARS = 4  # a stretch of a question this long found verbatim in the plan names a term of it
+
+
+def _asked_part(question: str, vocabulary: Vocabulary) -> str:
+    """What both retrievers search: the question from its asking clause on, when the clauses before it ask nothing
+    and name no term of the plan while the asking clause does (一下大雨小区门口就积水，全市海绵城市建设谁负责: 小区门口
+    would find the 家门口 task); else the whole question."""
+    cuts = [m.end() for m in _CLAUSE_END.finditer(question)]
+    starts = [0, *[c for c in cuts if c < len(question.rstrip())]]
+    for i, start in enumerate(starts[1:], start=1):
+        clause = question[start : cuts[i] if i < len(cuts) else len(question)]
+        if not asks_something(clause):
+            continue
+        before = question[:start]
+        if asks_something(before) or _plan_terms(before, vocabulary) or not _plan_terms(clause, vocabulary):
+            return question
+        return question[start:]
+    return question
+
+
+def _plan_terms(text: str, vocabulary: Vocabulary) -> list[str]:
+    """The 4-character stretches of ``text``'s topic words that the plan quotes verbatim (燃气管道 in 燃气管道老化更新)."""
+    return [run[i : i + TERM_CHARS] for run in _topic_words(text, False) for i in range(len(run) - TERM_CHARS + 1)
+            if vocabulary.contains(run[i : i + TERM_CHARS])]
 
 
 def asks_something(text: str) -> bool:

@@ -188,3 +188,11 @@ def test_front_and_back_of_a_list(text, ordinal):
     from assistant.understanding import _ordinal
 
     assert _ordinal(text) == ordinal
+
+
+def test_a_leading_situation_is_left_out_of_the_search(assistant):
+    """"上周家门口停水了半天，城市燃气管道老化更新归谁管": the asker's situation asks nothing and names no plan term;
+    both retrievers search the clause that asks (家门口 alone would find the 15-minute-circle task)."""
+    intent = assistant.understand("上周家门口停水了半天，燃气管道老化更新改造归谁管")
+    assert intent.query.startswith("燃气管道")
+    assert assistant.understand("我家孩子在外地读书，回上海上学谁管").query.startswith("我家孩子")  # the topic is before
