@@ -9,6 +9,7 @@ retrieval) -> the refusal decision (:mod:`assistant.refusal`, fitted) -> :class:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -68,6 +69,7 @@ LIST_BM25_RATIO = 0.45
 LIST_MAX = 10
 LIST_DENSE_RANK = 8  # ... and that dense retrieval also ranks this high
 PREFER_RANK = 5  # 它… : a task of the previous answer within this rank of a new search is the one meant
+UNDERSTOOD = 1024  # texts whose intent (before the conversation) is remembered
 CHECK_RANKS = 10  # a yes/no check fuses this many hits of the question with and without the checked units
 NARROW_RATIO, NARROW_MAX = 0.5, 3  # 其中跟X有关的: items within this share of the best BM25 score
 SEVERAL_MAX = 2  # "A和B分别…": at most this many tasks per topic (its best, and a near-tie)
@@ -132,6 +134,10 @@ class Assistant:
             {document.issued.year} if document.issued else set())
         self._citer: DraftCiter | None = None
         self._citer_lock = threading.Lock()
+        # the same text is understood more than once in one answer (a part of a several-topic question: when its
+        # checks are folded, then when it is answered); the registries are fixed, so the intent is remembered
+        self._understood = functools.lru_cache(maxsize=UNDERSTOOD)(
+            lambda text: understand(text, self.document, self.registry, self.glossary, self.vocabulary))
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None,
@@ -161,8 +167,10 @@ class Assistant:
         return Conversation()
 
     def clear_caches(self) -> None:
-        """Forget cached query vectors and phrase matches, so that a benchmark times a question as if first asked."""
+        """Forget cached query vectors, BM25 scores, intents and phrase matches, so that a benchmark times a question
+        as if first asked."""
         self.search_engine.clear_cache()
+        self._understood.cache_clear()
         clear_match_caches()
 
     def cite(self, text: str) -> DraftResult:
@@ -200,8 +208,7 @@ class Assistant:
         named = corpus.named_in(question)
         plan = corpus.document(scope) or named or corpus.primary
         text = corpus.without_names(question) if named else question
-        intent = understand(text, corpus, self.registry, self.glossary, self.vocabulary)
-        intent = replace(intent, question=question, scope=plan.key if (scope or named) else "",
+        intent = replace(self._understood(text), question=question, scope=plan.key if (scope or named) else "",
                          outside=bool(self.cues.found(self.registry.without(question))))
         if intent.route == "task":
             found = [t.uid for n in intent.tasks if (t := corpus.numbered(n, plan))]
