@@ -37,6 +37,8 @@ _SEVERAL = re.compile(
     # comparisons ("A和B，截止时间一样吗"): each side is answered, side by side
     r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|不一样|区别|差别|"
     r"哪个先|哪项先|哪条先|谁先|哪个早|哪个晚|哪个更早|哪个更晚|是不是同一|是否同一|同一年|"
+    # "A和B，哪个截止时间更早 / 哪个期限先到": which of them, with what is compared in between
+    r"哪[个项条][^，,。？?]{1,6}(?:更早|更晚|先到|先完成|在前|早些|晚些)|"
     # "A、B、C，牵头的都是数据局吗" / "A和B是不是都归发改委管": the same check on each side
     r"都是[^，。？?]{1,12}[吗么伐]|是不是都|是否都|都归|都由|"
     r"\b(?:respectively|both|each of|the same|differ)\b",
@@ -71,6 +73,8 @@ _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条
 _COMPARE = re.compile(
     r"[，,\s]*(?:是否|有啥|有什么|有何)?[，,\s]*(?:一样|一致|相同|不一样|不同|区别|差别)(?:吗|不|么|伐|呢)?\s*$"
 )
+# "哪个截止时间更早": each side is asked for what is compared (截止时间)
+_WHICH_FIRST = re.compile(r"哪[个项条]([^，,。？?]{1,6}?)(?:更早|更晚|先到|先完成|在前|早些|晚些)")
 # "这三块" / "两件事" / "三项": how many topics the question says it holds
 _COUNT = re.compile(r"([两俩二三仨四])(?:块|件|项|个|条|方面|部分|样)?")
 _NUMBER = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
@@ -318,6 +322,6 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     topics = [f"{frame}，{t}" for t in topics] if frame else topics
     ask = _SENTENCES.split(ask)[0].strip("，, ")
     # "这几条都是交通委牵头么" / "截止时间一样吗": each topic is asked "交通委牵头么" / "截止时间"
-    ask = _COMPARE.sub("", _DEICTIC.sub("", ask)).strip("，, 都") or "分别是什么"
+    ask = _COMPARE.sub("", _DEICTIC.sub("", _WHICH_FIRST.sub(r"\1", ask))).strip("，, 都") or "分别是什么"
     rest = [s.strip() for s in _SENTENCES.split(question[cue.start() :])[1:] if _has_topic(s, english)]
     return [f"{t}，{ask}" for t in topics] + rest

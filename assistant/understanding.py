@@ -75,6 +75,7 @@ FIGURE_QUOTED = re.compile(r"\d+(?:\.\d+)?(?:万|亿|千)?(?:公里|平方米|%|
                            r"\d+(?:\.\d+)?(?:万|亿)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
 _THOSE_ITEMS = re.compile(r"[那这][几些][条项]")
+_TASK_LIST = re.compile(r"任务(?:都)?(?:有哪些|是哪些|有哪几[项条个])|哪些任务|哪几[项条个]任务")
 # "吴淞那块南北转型是哪一条": one item asked for, so 那块 points at a place, not at a section
 _ONE_ITEM = re.compile(r"(?:是|在)?哪一?[条项](?![们些])|第几[条项]")
 _ASKS = re.compile(r"哪条|哪项|哪一条|哪一项|第几项|第几条|是什么|讲什么|讲的是|怎么安排|哪些|\bwhat\b|\bwhich\b", re.I)
@@ -208,7 +209,9 @@ LEADS_AFTER = re.compile(r"\s*(?:来|在)?\s*(?:牵头|主责|挑头|带头|领�
 
 
 # 单独负责 / 责任单位只写了它: the unit is the task's only responsible unit
-_SOLE = re.compile(r"单独|独自|独立负责|独家|一家(?:单位)?(?:负责|承担|包)|唯一(?:的)?(?:责任)?单位|只写了?|只列了?|"
+_SOLE = re.compile(r"单独|独自|独立负责|独家|一家(?:单位)?(?:负责|承担|包)|唯一(?:的)?(?:责任)?单位|"
+                   # 只列了它一家 is sole; 只列它排第一位的 / 只列牵头的 keeps the list to its leads
+                   r"只写了?(?![^，。？?]{0,4}(?:排第一|第一位|排头|打头|牵头))|只列了?(?![^，。？?]{0,4}(?:排第一|第一位|排头|打头|牵头))|"
                    r"没有(?:别的|其他|其它|配合|协办|参与)的?(?:单位|部门)|无(?:其他|其它|配合|协办)(?:单位|部门)|"
                    r"只有(?:它|他|该单位|这家|这个部门|这个单位)?(?:一家|自己)|就它一家|"
                    r"\b(?:alone|solely|sole|on (?:its|their) own|by itself)\b", re.I)
@@ -553,6 +556,8 @@ def understand(
     list_only = flags["asks_list"] and not asks_who and not flags["asks_target"]
     # 医保局牵头的就一条吗？: a unit, a role or a list, and no topic the plan knows -> that unit's tasks
     about_units = bool(units) and not known and (flags["asks_list"] or role != "any") and (not asks_who or role == "sole")
+    # 由数据局担任牵头单位的任务有哪些: a named unit's tasks, though 牵头单位 sounds like "who"
+    about_units = about_units or (bool(units) and not known and bool(_TASK_LIST.search(q)))
     # 应急局跟水务局比，谁分到的任务多: two units' lists side by side
     about_units = about_units or (len(units) > 1 and not specific and bool(SIDE_BY_SIDE.search(q))
                                   and bool(re.search(r"任务|事项|事情|活|几条|几项|\btasks?\b|\bwork\b", q, re.I)))

@@ -207,3 +207,9 @@ def test_a_latin_term_is_a_topic_and_each_asks_the_shared_question(assistant):
 def test_a_short_side_is_said_of_the_first_sides_subject(assistant, question, topics):
     got = split_topics(question, assistant.search_engine)
     assert [part.split("，")[0] for part in got] == topics, got
+
+
+def test_a_comparison_with_words_between_which_and_earlier(assistant):
+    """"A和B，哪个完成时间更早": each side's deadline, side by side."""
+    answer = assistant.ask("建设者之家床位筹措和城中村改造项目，哪个完成时间更早？")
+    assert answer.route == "several" and {17, 24} <= {c.task for c in answer.citations}, answer.answer

@@ -196,3 +196,11 @@ def test_a_leading_situation_is_left_out_of_the_search(assistant):
     intent = assistant.understand("上周家门口停水了半天，燃气管道老化更新改造归谁管")
     assert intent.query.startswith("燃气管道")
     assert assistant.understand("我家孩子在外地读书，回上海上学谁管").query.startswith("我家孩子")  # the topic is before
+
+
+@pytest.mark.parametrize("question", ["由商务委担任牵头单位的任务有哪些", "商务委的任务只列它排第一的"])
+def test_a_units_own_leads_asked_in_other_words(assistant, question):
+    """牵头单位 in "由X担任牵头单位的任务" is X, not a who-question; 只列它排第一的 keeps the leads (not 只列了它一家)."""
+    answer = assistant.ask(question)
+    leads = [t.uid for t in assistant.document.tasks if t.units[0] == "市商务委"]
+    assert answer.route == "unit" and [c.task for c in answer.citations] == leads, answer.answer
