@@ -324,10 +324,11 @@ class Assistant:
     def _unit(self, intent: Intent, collectives: bool = True) -> Answer:
         if not intent.units and intent.unit_kind:
             return self._kind(intent)
-        decision, _ = self._judge(intent, unit_list=True)
         # A unit's list comes from the parsed document, complete: it is refused only when the question asks
         # for something about the unit that the plan never states (a person, money, a procedure...).
-        if decision is not None and decision.refuse and self.cues.found(self.registry.without(intent.question)):
+        cued = bool(self.cues.found(self.registry.without(intent.question)))
+        decision, _ = self._judge(intent, unit_list=True, binding=cued)
+        if decision is not None and decision.refuse and cued:
             return self._refuse(intent, decision, [])
         if len(intent.units) > 1 and not intent.within and JOINT.search(intent.question) \
                 and not SIDE_BY_SIDE.search(intent.question):
@@ -494,10 +495,13 @@ class Assistant:
 
     def _topic(self, intent: Intent) -> Answer:
         k = len(self.document.tasks) if (intent.within or intent.prefer or intent.scope) else max(self.settings.top_k, 10)
+        # "那X呢？" asks the previous (answered) question about X: refused only when it asks what the plan never
+        # states (a cue), not for being short.
+        leaning = intent.followup == "new-topic" and not self.cues.found(intent.question)
         if intent.within or intent.prefer:  # a follow-up about known tasks: ranked, not judged
             decision, probe = None, self.search_engine.probe(intent.query)
         else:
-            decision, probe = self._judge(intent)
+            decision, probe = self._judge(intent, binding=not leaning)
         if intent.followup == "same-topic":
             # no pronoun: the previous task only when it is near the top and holds the question's own plan terms
             # (谁负责海绵城市？ after a task that never says 海绵城市 stands alone, and is judged)
@@ -525,9 +529,6 @@ class Assistant:
                 return self._by_number(replace(intent, route="task", tasks=intent.prefer[:1]))
             hits = hits[: max(self.settings.top_k, 10)]
         related = [h.task for h in hits[:3]]
-        # "那X呢？" asks the previous (answered) question about X: refused only when it asks what the plan never
-        # states (a cue), not for being short.
-        leaning = intent.followup == "new-topic" and not self.cues.found(intent.question)
         if decision is not None and decision.refuse and not leaning:
             return self._refuse(intent, decision, related)
         if not hits:
@@ -568,12 +569,14 @@ class Assistant:
         best = max(fused, key=lambda uid: fused[uid])
         return self.document.task(best) or hits[0].task
 
-    def _judge(self, intent: Intent, unit_list: bool = False) -> tuple[Decision | None, Probe]:
+    def _judge(self, intent: Intent, unit_list: bool = False, binding: bool = True) -> tuple[Decision | None, Probe]:
         """The refusal decision and the retrieval evidence it rests on.
 
         BM25 first (about a millisecond); when BM25 is decisive (or the question asks for a unit's list) and
-        the lexical head is sure the plan answers it, that is the decision and the question is never embedded.
-        Otherwise the query is embedded and the full head decides.
+        the lexical head is sure the plan answers it, that is the decision and the question is never embedded;
+        nor is it when the decision cannot change the answer (not ``binding``: a unit's list without a cue, "那X呢"
+        after an answered question), where the lexical head's decision is only reported. Otherwise the query is
+        embedded and the full head decides.
         """
         engine = self.search_engine
         lexical = engine.probe(intent.query, embed=False)
@@ -585,6 +588,8 @@ class Assistant:
             fast = self.refusal.answers_fast(values)
             if fast is not None:
                 return fast, lexical
+            if not binding and self.refusal.lexical is not None:
+                return self.refusal.lexical.decide(values), lexical
         probe = engine.with_dense(lexical, intent.query)
         return self.refusal.decide(features(self.evidence(intent, probe), self.cues, self.refusal.kind)), probe
 

@@ -289,3 +289,14 @@ def test_a_units_entries_in_everyday_words(assistant, question, unit):
     answer = assistant.ask(question)
     assert answer.route == "unit"
     assert [c.task for c in answer.citations] == [t.n for t in assistant.document.tasks if unit in t.units]
+
+
+def test_a_decision_that_cannot_change_the_answer_is_not_embedded_for(assistant, monkeypatch):
+    """A unit's list without a cue for what the plan never states is answered from the document whatever the
+    refusal decision says: the question is not embedded to decide it."""
+    calls = []
+    real = assistant.search_engine.embedder.embed_queries
+    monkeypatch.setattr(assistant.search_engine.embedder, "embed_queries", lambda qs: calls.append(qs) or real(qs))
+    assistant.clear_caches()
+    answer = assistant.ask("跟数据局挂钩的活，统统列出来")
+    assert answer.route == "unit" and answer.citations and not calls
