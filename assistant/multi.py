@@ -145,8 +145,23 @@ def _own_questions(question: str, english: bool) -> list[str]:
     # every clause with topic words asks something; a closing request ("一口气告诉我") may not
     rest = [c for c in topical if c not in asking]
     if len(asking) == 1 and rest and topical[0] in asking and all(_CONTINUES.match(c) for c in rest):
-        return topical  # "What are the targets for A, and for B?" / "A的目标是多少，还有B": B is asked the same
+        # "What are the targets for A, and for B?" / "A的目标是多少，还有B": B is asked the same
+        return [topical[0], *(_carried(topical[0], c) for c in rest)]
     return asking if len(asking) >= 2 and (not rest or rest == topical[-1:]) else []
+
+
+# "What are the targets for A": the question up to the preposition that introduces its topic
+_EN_FRAME = re.compile(r"^(.*\b(?:for|of|about|on|in)\b)\s", re.I)
+_EN_CONTINUES = re.compile(r"^\s*(?:and|as well as|plus)\s+(?:(?:what|how) about\s+|also\s+)?(?:for|of|about|on|in)?\s*", re.I)
+
+
+def _carried(first: str, clause: str) -> str:
+    """An English clause that carries the first one's question on to another topic, asked in full ("and for B"
+    after "What are the targets for A" -> "What are the targets for B"); other clauses as they are."""
+    frame = _EN_FRAME.match(first)
+    if not frame or not is_english(first):
+        return clause
+    return f"{frame.group(1)} {_EN_CONTINUES.sub('', clause)}"
 
 
 # "示范区那三条——产业、交通、生活便利——各是谁牵头" / "新城那几条（产业、公共服务）": a list set off by dashes or
