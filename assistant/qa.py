@@ -562,7 +562,7 @@ class Assistant:
         question is fused (reciprocal rank) with the ranking of its words without those names; the question's own
         best hit when nothing but the names is left."""
         bare = self.registry.without(intent.query)
-        if not self.understand(bare).known:
+        if not self._understood(bare).known:
             return hits[0].task
         fused = rrf([[h.task.uid for h in hits[:CHECK_RANKS]],
                      [h.task.uid for h in self.search_engine.search(bare, k=CHECK_RANKS)]])

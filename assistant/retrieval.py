@@ -148,33 +148,32 @@ class SearchEngine:
     def _bm25(self, query: str) -> np.ndarray:
         """BM25 of every task for the query with its expansions (read-only); the last :data:`QUERY_CACHE` distinct
         queries are remembered (a question about several topics searches each part more than once)."""
-        with self._cache_lock:
-            scores = self._bm25_cache.get(query)
-            if scores is not None:
-                self._bm25_cache.move_to_end(query)
-                return scores
-        scores = self._lexical.scores(self.expanded(query))
-        scores.flags.writeable = False
-        with self._cache_lock:
-            self._bm25_cache[query] = scores
-            while len(self._bm25_cache) > QUERY_CACHE:
-                self._bm25_cache.popitem(last=False)
-        return scores
+        def scores() -> np.ndarray:
+            found = self._lexical.scores(self.expanded(query))
+            found.flags.writeable = False
+            return found
+
+        return self._remembered(self._bm25_cache, query, scores)
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector; the last :data:`QUERY_CACHE` distinct queries are remembered (a question and
         its follow-ups, or one asked again, cost one embedding)."""
+        return self._remembered(self._query_cache, query, lambda: self.embedder.embed_queries([query])[0])
+
+    def _remembered(self, cache: OrderedDict[str, np.ndarray], query: str,
+                    compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """``cache[query]``, computed outside the lock on a miss; the least recently used beyond QUERY_CACHE go."""
         with self._cache_lock:
-            vector = self._query_cache.get(query)
-            if vector is not None:
-                self._query_cache.move_to_end(query)
-                return vector
-        vector = self.embedder.embed_queries([query])[0]
+            value = cache.get(query)
+            if value is not None:
+                cache.move_to_end(query)
+                return value
+        value = compute()
         with self._cache_lock:
-            self._query_cache[query] = vector
-            while len(self._query_cache) > QUERY_CACHE:
-                self._query_cache.popitem(last=False)
-        return vector
+            cache[query] = value
+            while len(cache) > QUERY_CACHE:
+                cache.popitem(last=False)
+        return value
 
     def clear_cache(self) -> None:
         """Forget the cached query vectors and BM25 scores (benchmarks time questions as if first asked)."""
