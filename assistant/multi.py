@@ -30,7 +30,7 @@ import re
 from typing import Protocol
 
 from .answer import paste_label
-from .understanding import SPEAKER, asks_something, is_english, topic_words
+from .understanding import SPEAKER, asks_something, find_task_numbers, is_english, topic_words
 
 _SEVERAL = re.compile(
     r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|各(?=谁|啥|什么|多少|哪|几|怎|咋)|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
@@ -38,7 +38,7 @@ _SEVERAL = re.compile(
     r"一样吗|一样不|一样么|一样伐|是否一样|是否一致|一致吗|相同吗|相同不|同一个|有何不同|有什么不同|有啥不同|不一样|区别|差别|"
     r"哪个先|哪项先|哪条先|谁先|哪个早|哪个晚|哪个更早|哪个更晚|是不是同一|是否同一|同一年|"
     # "A和B，哪个截止时间更早 / 哪个期限先到": which of them, with what is compared in between
-    r"哪[个项条][^，,。？?]{1,6}(?:更早|更晚|先到|先完成|在前|早些|晚些)|"
+    r"哪[个项条][^，,。？?]{0,6}(?:更早|更晚|先到|先完成|在前|早些|晚些)|"
     # "A、B、C，牵头的都是数据局吗" / "A和B是不是都归发改委管": the same check on each side
     r"都是[^，。？?]{1,12}[吗么伐]|是不是都|是否都|都归|都由|"
     r"\b(?:respectively|both|each of|the same|differ)\b",
@@ -69,12 +69,14 @@ _POINTED_JOINERS = re.compile(rf"(?<=[那这][条项个])\s*(?:{_JOINER_WORDS}|�
 _ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块|类|方面|部分|样)[^，,。？?：:]{0,8}[:：]")
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面|块)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
+# "这两条里各自…": what is left of "in these" once the pointer is gone
+_INSIDE = re.compile(r"^(?:里面?|里头|之中|当中|中)\s*")
 # "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked
 _COMPARE = re.compile(
     r"[，,\s]*(?:是否|有啥|有什么|有何)?[，,\s]*(?:一样|一致|相同|不一样|不同|区别|差别)(?:吗|不|么|伐|呢)?\s*$"
 )
 # "哪个截止时间更早": each side is asked for what is compared (截止时间)
-_WHICH_FIRST = re.compile(r"哪[个项条]([^，,。？?]{1,6}?)(?:更早|更晚|先到|先完成|在前|早些|晚些)")
+_WHICH_FIRST = re.compile(r"哪[个项条]([^，,。？?]{0,6}?)(?:更早|更晚|先到|先完成|在前|早些|晚些)")
 # "这三块" / "两件事" / "三项": how many topics the question says it holds
 _COUNT = re.compile(r"([两俩二三仨四])(?:块|件|项|个|条|方面|部分|样)?")
 _NUMBER = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
@@ -243,12 +245,15 @@ _MODIFIER = re.compile(rf"^[{''.join(_PREPOSITIONS)}][\u4e00-\u9fff]{{1,4}}$")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"]*\"")
 
 
-def _sides(piece: str) -> list[str]:
-    """The topics a comma piece joins (A和B, A、B), never cutting a quoted name (“一张床、一间房、一套房”)."""
+def _sides(piece: str, listing: bool = True) -> list[str]:
+    """The topics a comma piece joins (A和B, A、B; not at 、 unless ``listing``), never cutting a quoted name
+    (“一张床、一间房、一套房”)."""
     joiners = _JOINERS if not _POINTED.search(piece) else _POINTED_JOINERS
     masked = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), piece)
     sides, start, commas = [], 0, []
     for m in joiners.finditer(masked):
+        if not listing and m.group(0) == "、":
+            continue
         sides.append(piece[start : m.start()])
         commas.append(m.group(0) == "、")
         start = m.end()
@@ -258,7 +263,9 @@ def _sides(piece: str) -> list[str]:
     # that does not repeat the preposition, modifies what follows it (在全市层面和在示范区层面 are two sides)
     merged: list[str] = []
     for i, side in enumerate(sides):
-        if merged and commas[i - 1] and _MODIFIER.match(merged[-1]) and not side.startswith(_PREPOSITIONS):
+        # "上海、苏州11号线的运营衔接": a side with no topic words of its own, listed with 、, is said with the next one
+        if merged and commas[i - 1] and (_MODIFIER.match(merged[-1]) or not _has_topic(merged[-1], False)) \
+                and not side.startswith(_PREPOSITIONS):
             merged[-1] += "、" + side
         else:
             merged.append(side)
@@ -324,6 +331,12 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     # 这三块分别…"). Without a count, a question with more than MAX_TOPICS topics is read the second way.
     count = _COUNT.search(question[max(cue.start() - 2, 0) : cue.end() + 2])
     wanted = _NUMBER.get(count.group(1), 0) if count else announced
+    if wanted and len(topics) > wanted:
+        # "随迁子女上学和全人群、全生命周期的人口服务，这两条…": 、 lists within a topic, 和 between the topics
+        fewer = [sides for piece in pieces if _has_topic(piece, english)
+                 for sides in [[s for s in _sides(piece, listing=False) if s]]]
+        if sum(len(g) for g in fewer) == wanted and all(_has_topic(s, english) for g in fewer for s in g):
+            groups, topics = fewer, [t for g in fewer for t in g]
     last = groups[-1] if groups else []
     if wanted and len(topics) != wanted and len(groups) == wanted:
         topics = ["、".join(g) for g in groups]
@@ -337,6 +350,9 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     topics = [f"{frame}，{t}" for t in topics] if frame else topics
     ask = _SENTENCES.split(ask)[0].strip("，, ")
     # "这几条都是交通委牵头么" / "截止时间一样吗": each topic is asked "交通委牵头么" / "截止时间"
-    ask = _COMPARE.sub("", _DEICTIC.sub("", _WHICH_FIRST.sub(r"\1", ask))).strip("，, 都") or "分别是什么"
-    rest = [s.strip() for s in _SENTENCES.split(question[cue.start() :])[1:] if _has_topic(s, english)]
+    ask = _COMPARE.sub("", _DEICTIC.sub("", _WHICH_FIRST.sub(r"\1", ask))).strip("，, 都")
+    ask = _INSIDE.sub("", ask) or "分别是什么"
+    # a further sentence is asked on its own, unless it points at one of the topics by its place (在不在第二条里)
+    rest = [s.strip() for s in _SENTENCES.split(question[cue.start() :])[1:] if _has_topic(s, english)
+            and not (wanted and any(1 <= n <= wanted for n in find_task_numbers(s)))]
     return [f"{t}，{ask}" for t in topics] + rest

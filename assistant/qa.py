@@ -355,11 +355,13 @@ class Assistant:
         if collectives and info is not None and info.kind == "district" and intent.role != "lead":
             for group in self.registry.collectives_for(unit):
                 collective[group] = [t for t in scope if group in t.units and t not in mine]
-        alias = next((m.alias for m in self.registry.resolve(intent.question) if m.unit == unit), "")
+
         mentioned: list[Task] = []
         shared: dict[str, int] = {}
         # 跟崇明有关的任务: a place, not its government's duties: tasks naming it, the shared ones only counted
-        if info is not None and info.kind == "district" and ABOUT_PLACE.search(intent.question) \
+        named = self.registry.resolve(intent.question)  # 各相关区 is a unit's name, not "related to"
+        alias = next((m.alias for m in named if m.unit == unit), "")
+        if info is not None and info.kind == "district" and ABOUT_PLACE.search(self.registry.without(intent.question, named)) \
                 and intent.role == "any" and not intent.asks_who:
             place = min((a for a in (alias, *info.aliases) if a and len(a) >= 2 and not a.endswith("政府")),
                         key=len, default="")

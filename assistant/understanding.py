@@ -26,6 +26,7 @@ from functools import cached_property
 from .corpus import Plans
 from .document import NUMERALS, numeral_to_int
 from .text import fold
+from .units import Mention
 
 # --- cues ----------------------------------------------------------------------------------
 
@@ -41,6 +42,8 @@ _WHO = re.compile(
 _LEAD = re.compile(r"牵头|主责|主要负责|带头|挑头|领头|打头|当头|领衔|挂帅|第一责任|排(?:在)?(?:责任单位)?第一|排头|"
                    r"\blead(?:s|ing)?\b|\bled\b|\bheads?\b", re.I)
 # "谁牵头" / "哪个单位牵头": 牵头 asks who leads, it does not restrict a named unit to its lead role
+# a unit taking a role (作为牵头单位 / 担任配合部门 / 以它为牵头单位): said of a unit already named
+_ROLE_TAKEN = re.compile(r"(?:作为|担任|充当|身为|当了?|以\S{1,20}?为)(?:牵头|主责|配合|参与|协办|责任)(?:单位|部门|方)")
 _WHO_LEADS = re.compile(r"(?:谁|哪个?(?:单位|部门|家)?|由谁)\s*(?:来|在)?\s*(?:牵头|负责牵头|主责|挑头|带头)")
 # Staff say 参与 for any involvement ("数据局都参与了哪些工作" means its whole list); co-only takes 配合/协同 or a
 # contrast with 牵头 (_NOT_LEAD).
@@ -48,7 +51,7 @@ _CO = re.compile(r"配合|协同|协助|co-?responsible|support(?:ing)?\b", re.I
 _INVOLVED = re.compile(r"参与|参加|involved", re.I)
 _LIST = re.compile(
     r"哪些任务|什么任务|负责什么|负责哪些|管什么|管哪些|干什么|做什么|干啥|做啥|承担|职责|任务清单|(?<!什么)(?<!啥)清单(?!是|叫)|有哪些|"
-    r"多少项|(?<!第)几项|(?<!第)几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
+    r"多少项|多不多|(?:[干做办]|落实)哪些|(?<!第)几项|(?<!第)几条|多少条|多少个任务|全部任务|所有任务|全部列|都列|还负责|还管|涉及|相关的?任务|哪几项|哪几条|哪些条|哪些活|哪些事|哪些工作|"
     r"摊上|摊了|摊到|分到|分了|沾边|梳理|列出|列一下|一条不落|有没有任务|几件|多少件|哪几件|哪些件|"
     r"担子|差事|[挑扛接揽]了哪些|一条不要漏|一条不漏|不要漏|别漏|条目|列全|列齐|出现了?几次|出现在哪几?|"
     r"\btasks\b|what (?:does|do)\b",
@@ -75,6 +78,9 @@ FIGURE_QUOTED = re.compile(r"\d+(?:\.\d+)?(?:万|亿|千)?(?:公里|平方米|%|
                            r"\d+(?:\.\d+)?(?:万|亿)")
 _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|这块|那一块|这一块|栏目|\bsection\b|\bpart\b", re.I)
 _THOSE_ITEMS = re.compile(r"[那这][几些][条项]")
+# "这两条 / 这三项": the question's own topics, counted
+_LISTED = re.compile(r"这([两俩二三仨四])[条项件个块]")
+_LISTED_COUNT = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
 _TASK_LIST = re.compile(r"任务(?:都)?(?:有哪些|是哪些|有哪几[项条个])|哪些任务|哪几[项条个]任务")
 # "吴淞那块南北转型是哪一条": one item asked for, so 那块 points at a place, not at a section
 _ONE_ITEM = re.compile(r"(?:是|在)?哪一?[条项](?![们些])|第几[条项]")
@@ -472,23 +478,25 @@ def understand(
     q = question.strip()
     english = is_english(q)
     role = _role(q)
-    asks_who = bool(_WHO.search(q)) or (role == "lead" and not _LIST.search(q))
+    # 经信委作为牵头单位的有哪几项: the role a unit takes is no question about who
+    asked = _ROLE_TAKEN.sub("", q)
+    asks_who = bool(_WHO.search(asked)) or (role == "lead" and not _LIST.search(q))
     flags = {
         "asks_who": asks_who,
         "asks_lead": role == "lead" or bool(_WHO_LEADS.search(q)),
         "asks_target": bool(_TARGET.search(q)),
-        "asks_list": bool(_LIST.search(q)) and not _WHO.search(q),
+        "asks_list": bool(_LIST.search(q)) and not _WHO.search(asked),
         "english": english,
     }
 
     q, unit_fixes = _repair_unit_names(q, registry, vocabulary)
     mentions = registry.resolve(q)  # type: ignore[attr-defined]
     unglossed, mentions = _without_glosses(q, mentions)
-    unglossed, mentions = _without_speaker(unglossed, mentions)
+    unglossed, mentions = _without_speaker(unglossed, mentions, registry)
     units = tuple(dict.fromkeys(m.unit for m in mentions))
     residue = registry.without(unglossed, mentions)  # type: ignore[attr-defined]
     kind = "" if units else registry.kind_in(residue)  # type: ignore[attr-defined]  # 区政府牵头的: every district
-    if kind:
+    if kind or units:  # a kind's word beside a named unit (我是闵行区的，我们区政府要干哪些) is no topic either
         residue = registry.without_kinds(residue)  # type: ignore[attr-defined]
 
     expansions = list(glossary.expand(q, vocabulary.plan_text)) if glossary is not None else []  # type: ignore[attr-defined]
@@ -529,6 +537,10 @@ def understand(
     )
 
     tasks = find_task_numbers(q)
+    # "随迁子女上学和人口服务，这两条里…教委在不在第二条里": 第二条 is the second of the topics listed, not task 2
+    listed = _LISTED.search(q)
+    if tasks and listed and specific and all(1 <= n <= _LISTED_COUNT[listed.group(1)] for n in tasks):
+        tasks = []
     if tasks:
         return Intent(route="task", tasks=tuple(tasks), **base)  # type: ignore[arg-type]
     sections, parts = find_sections(q, document), find_parts(q, document)
@@ -593,7 +605,11 @@ SPEAKER = re.compile(r"\s*(?:我们|我|本人|咱们|咱)(?:是|在|系|来自)
                       r"\s*I(?:'m| am) (?:from|with|at)\b[^,.?!;]{1,60}[,.;]|\s*I work (?:at|for|in)\b[^,.?!;]{1,60}[,.;]")
 
 
-def _without_speaker(text: str, mentions: list) -> tuple[str, list]:
+# "区政府 / 我们区 / 本区" without a district's name: the asker's own district
+_OWN_DISTRICT = re.compile(r"(?<![各该])区(?:人民)?政府|我们区|我区|本区|咱们区|咱区")
+
+
+def _without_speaker(text: str, mentions: list, registry: object) -> tuple[str, list]:
     """When the question names a unit after a clause that says who is asking (我是嘉定区发改委的，方案里点名嘉定区
     人民政府的…), the speaker's own unit is no subject of it: that clause is blanked and its names dropped. A
     speaker's unit that is the only one named stays (我是人社局的，我们负责哪些)."""
@@ -601,6 +617,18 @@ def _without_speaker(text: str, mentions: list) -> tuple[str, list]:
     if not intro or not any(m.start >= intro.end() for m in mentions):
         return text, mentions
     kept = [m for m in mentions if m.start >= intro.end()]
+    # 我们是松江区发改委的，…要区政府落实的任务（各区、各相关区的也算上）: "the district government" is the speaker's
+    # district; the collectives it belongs to come with its list anyway
+    def kind(m: Mention) -> str:
+        unit = registry.get(m.unit)  # type: ignore[attr-defined]
+        return unit.kind if unit else ""
+
+    district = [m for m in mentions if m.start < intro.end() and kind(m) == "district"]
+    if district and _OWN_DISTRICT.search(text, intro.end()):
+        for m in kept:
+            if kind(m) == "collective":
+                text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+        kept = district[-1:] + [m for m in kept if kind(m) != "collective"]
     return " " * intro.end() + text[intro.end() :], kept
 
 

@@ -213,3 +213,29 @@ def test_a_comparison_with_words_between_which_and_earlier(assistant):
     """"A和B，哪个完成时间更早": each side's deadline, side by side."""
     answer = assistant.ask("建设者之家床位筹措和城中村改造项目，哪个完成时间更早？")
     assert answer.route == "several" and {17, 24} <= {c.task for c in answer.citations}, answer.answer
+
+
+def test_which_comes_first_with_nothing_between(assistant):
+    """"A，跟B，哪个在前": a comparison with nothing between 哪个 and 在前 still asks each side."""
+    answer = assistant.ask("社区体检试点铺开，跟小梁薄板房屋改完，哪个在前？")
+    assert answer.route == "several" and {24, 33} <= {c.task for c in answer.citations}, answer.answer
+
+
+@pytest.mark.parametrize(("question", "topics"), [
+    # a side with no topic words of its own, listed with 、, is said with the next one
+    ("年度重点交通项目清单和上海、嘉兴之间的省际公路打通，这两条牵头的是不是同一家",
+     ["年度重点交通项目清单", "上海、嘉兴之间的省际公路打通"]),
+    # the question says two: 、 lists inside a topic, 和 between them
+    ("农民工技能培训和体检、评估、更新的城市体检，这两条各自是谁牵头",
+     ["农民工技能培训", "体检、评估、更新的城市体检"]),
+])
+def test_sides_joined_by_a_listing_comma(assistant, question, topics):
+    got = split_topics(question, assistant.search_engine)
+    assert [part.split("，")[0] for part in got] == topics, got
+
+
+def test_an_ordinal_pointing_at_the_questions_own_topics_is_no_task_number(assistant):
+    """"A和B，这两条里谁牵头？X在不在第一条里": 第一条 is the first topic, not task 1."""
+    answer = assistant.ask("公园城市建设和燃气管道老化更新，这两条里各自谁牵头？绿化市容局在不在第一条里？")
+    assert answer.route == "several", answer.answer
+    assert 1 not in {c.task for c in answer.citations}, answer.answer

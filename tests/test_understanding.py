@@ -204,3 +204,23 @@ def test_a_units_own_leads_asked_in_other_words(assistant, question):
     answer = assistant.ask(question)
     leads = [t.uid for t in assistant.document.tasks if t.units[0] == "市商务委"]
     assert answer.route == "unit" and [c.task for c in answer.citations] == leads, answer.answer
+
+
+@pytest.mark.parametrize(("question", "unit"), [
+    ("规划资源局作为牵头单位的有几项", "市规划资源局"),  # the role a unit takes is no who-question
+    ("商务委牵头的活多不多", "市商务委"),  # 多不多 asks how many
+])
+def test_a_units_leads_asked_as_its_role_or_a_count(assistant, question, unit):
+    answer = assistant.ask(question)
+    leads = [t.uid for t in assistant.document.tasks if t.units[0] == unit]
+    assert answer.route == "unit" and [c.task for c in answer.citations] == leads, answer.answer
+
+
+def test_the_district_government_is_the_askers_own_district(assistant):
+    """"我是青浦区规划资源局的，我们区政府…": the asker's district, its collectives' tasks shown with it."""
+    for question in ("我是青浦区规划资源局的，方案里区政府要落实哪些，各区、各相关区的也算", "我在宝山区工作，我们区政府要做哪些"):
+        answer = assistant.ask(question)
+        district = "青浦区人民政府" if "青浦" in question else "宝山区人民政府"
+        own = {t.uid for t in assistant.document.tasks if district in t.units}
+        assert answer.route == "unit" and own <= {c.task for c in answer.citations}, answer.answer
+        assert district in answer.answer
