@@ -69,6 +69,8 @@ _POINTED_JOINERS = re.compile(rf"(?<=[那这][条项个])\s*(?:{_JOINER_WORDS}|�
 _ANNOUNCED = re.compile(r"[两俩二三仨四几]\s*(?:件事|个事|个问题|件|个|项|条|点|块|类|方面|部分|样)[^，,。？?：:]{0,8}[:：]")
 # "这两件事", "这俩": pointers back to the topics, not topics themselves
 _DEICTIC = re.compile(r"这[两三四几俩仨]?(?:件事|个事|项|个|件|条|方面|块)?|两件事|三件事|这俩|这仨|二者|两者|这些事")
+# "分别谁牵头" / "各由谁": each topic is asked on its own (谁牵头 / 由谁); 分别 only blurs its search
+_EACH = re.compile(r"^(?:分别|各自)(?=.)|^各(?=谁|啥|什么|多少|哪|几|怎|咋|有|定|要|是|需|由|为|占|归|属|管)")
 # "这两条里各自…": what is left of "in these" once the pointer is gone
 _INSIDE = re.compile(r"^(?:里面?|里头|之中|当中|中)\s*")
 # "截止时间一样吗" / "负责单位有啥不一样": the comparison itself, left off the question each side is asked
@@ -245,14 +247,15 @@ _MODIFIER = re.compile(rf"^[{''.join(_PREPOSITIONS)}][\u4e00-\u9fff]{{1,4}}$")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"]*\"")
 
 
-def _sides(piece: str, listing: bool = True) -> list[str]:
-    """The topics a comma piece joins (A和B, A、B; not at 、 unless ``listing``), never cutting a quoted name
-    (“一张床、一间房、一套房”)."""
+def _sides(piece: str, level: str = "") -> list[str]:
+    """The topics a comma piece joins (A和B, A、B), never cutting a quoted name (“一张床、一间房、一套房”). With
+    ``level`` only the joiners of one level cut: "list" (、 and 以及: A、B以及C和D has three topics) or "pair" (and
+    not 、: A和B、C的D has two)."""
     joiners = _JOINERS if not _POINTED.search(piece) else _POINTED_JOINERS
     masked = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), piece)
     sides, start, commas = [], 0, []
     for m in joiners.finditer(masked):
-        if not listing and m.group(0) == "、":
+        if (level == "pair" and m.group(0) == "、") or (level == "list" and m.group(0) not in ("、", "以及")):
             continue
         sides.append(piece[start : m.start()])
         commas.append(m.group(0) == "、")
@@ -320,6 +323,10 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     groups: list[list[str]] = []  # the topics of each comma piece
     for piece in pieces:
         sides = _shared_subject(_sides(piece), inherit)
+        if len(sides) > 1 and not all(_has_topic(s, english) for s in sides):
+            # "区区结对合作、各区制定支持政策和项目清单": cut at one level of joiner only, when that leaves topics
+            sides = next((cut for level in ("list", "pair") if len(cut := _sides(piece, level)) > 1
+                          and all(_has_topic(s, english) for s in cut)), sides)
         if len(sides) > 1 and all(_has_topic(s, english) for s in sides):
             groups.append(sides)
         elif _has_topic(piece, english):
@@ -332,16 +339,18 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     count = _COUNT.search(question[max(cue.start() - 2, 0) : cue.end() + 2])
     wanted = _NUMBER.get(count.group(1), 0) if count else announced
     if wanted and len(topics) > wanted:
-        # "随迁子女上学和全人群、全生命周期的人口服务，这两条…": 、 lists within a topic, 和 between the topics
+        # "随迁子女上学和全人群、全生命周期的人口服务，这两条…": 、 lists within a topic, 和 between the topics;
+        # when the list ends in 以及, 和 joins inside a topic (A、B以及C和D)
+        level = "list" if any("以及" in piece for piece in pieces) else "pair"
         fewer = [sides for piece in pieces if _has_topic(piece, english)
-                 for sides in [[s for s in _sides(piece, listing=False) if s]]]
+                 for sides in [[s for s in _sides(piece, level) if s]]]
         if sum(len(g) for g in fewer) == wanted and all(_has_topic(s, english) for g in fewer for s in g):
             groups, topics = fewer, [t for g in fewer for t in g]
     last = groups[-1] if groups else []
     if wanted and len(topics) != wanted and len(groups) == wanted:
         topics = ["、".join(g) for g in groups]
     elif not wanted and len(groups) == 2 and len(groups[0]) == 1 and len(last) > 1 and not joined \
-            and not _POINTED.search(pieces[0]):
+            and not _POINTED.search(pieces[0]) and not english:  # English lists "A, B and C" with a comma
         # "外地来沪人员的孩子，上学和看病，分别…": one piece, then a comma and a list: the piece is what each is about
         topics = [f"{groups[0][0]}，{t}" for t in last]
     elif ((wanted and len(topics) != wanted) or len(topics) > MAX_TOPICS) and len(last) == (wanted or len(last)) > 1:
@@ -351,7 +360,7 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     ask = _SENTENCES.split(ask)[0].strip("，, ")
     # "这几条都是交通委牵头么" / "截止时间一样吗": each topic is asked "交通委牵头么" / "截止时间"
     ask = _COMPARE.sub("", _DEICTIC.sub("", _WHICH_FIRST.sub(r"\1", ask))).strip("，, 都")
-    ask = _INSIDE.sub("", ask) or "分别是什么"
+    ask = _EACH.sub("", _INSIDE.sub("", ask)) or "是什么"
     # a further sentence is asked on its own, unless it points at one of the topics by its place (在不在第二条里)
     rest = [s.strip() for s in _SENTENCES.split(question[cue.start() :])[1:] if _has_topic(s, english)
             and not (wanted and any(1 <= n <= wanted for n in find_task_numbers(s)))]

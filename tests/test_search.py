@@ -134,3 +134,9 @@ def test_known_questions_find_their_task_in_top3(engine, question, expected):
 def test_dense_matrix_and_chroma_agree(engine):
     query = "城中村改造的时间表"
     assert [t.n for t, _ in engine.dense(query, 5)] == [t.n for t, _ in engine.dense_chroma(query, 5)]
+
+
+def test_going_to_school_is_not_the_good_neighbourhood_school(assistant):
+    """上学 is schooling at all (task 13 for migrants' children), not 家门口学校 (task 14, school quality)."""
+    answer = assistant.ask("随迁子女上学这一块，谁牵头")
+    assert answer.citations and answer.citations[0].task == 13, answer.answer

@@ -156,7 +156,8 @@ def test_a_unit_set_aside_after_the_topics_is_no_topic(assistant):
     # "A、B、C，牵头的都是X吗": the same check on each
     ("绿色这块：公交电动化、建筑光伏、海绵城市，牵头的都是住建委吗", {32, 37, 38}),
     # a frame before the colon, then topics joined by 还有; the frame is no topic of its own
-    ("嘉定的事：新城产业导入，还有轨交运营里程，各自哪个单位牵头", {49, 28}),
+    # (新城主导产业, not 新城产业导入: that one is 48's 功能导入 as much as 49's 产业引领)
+    ("嘉定的事：新城主导产业，还有轨交运营里程，各自哪个单位牵头", {49, 28}),
 ])
 def test_a_check_on_each_topic_and_a_frame_before_the_colon(assistant, question, tasks):
     answer = assistant.ask(question)
@@ -239,3 +240,29 @@ def test_an_ordinal_pointing_at_the_questions_own_topics_is_no_task_number(assis
     answer = assistant.ask("公园城市建设和燃气管道老化更新，这两条里各自谁牵头？绿化市容局在不在第一条里？")
     assert answer.route == "several", answer.answer
     assert 1 not in {c.task for c in answer.citations}, answer.answer
+
+
+@pytest.mark.parametrize(("question", "topics"), [
+    # a list that ends in 以及: 、 and 以及 cut between the topics, 和 joins inside one
+    ("海绵城市、口袋公园以及燃气管道和供水管网更新这三件事分别谁牵头",
+     ["海绵城市", "口袋公园", "燃气管道和供水管网更新"]),
+    # a side with no topic words of its own: cut at one level of joiner only
+    ("城市体检评估、各区自己定的支持政策和项目清单，分别有哪些单位负责",
+     ["城市体检评估", "各区自己定的支持政策和项目清单"]),
+])
+def test_one_level_of_joiner_separates_the_topics(assistant, question, topics):
+    got = split_topics(question, assistant.search_engine)
+    assert [part.split("，")[0] for part in got] == topics, got
+
+
+def test_an_english_serial_list_is_the_topics(assistant):
+    """"…the sponge city, the pocket parks and the gas pipes, respectively": a comma list in English, not a frame."""
+    got = split_topics("Which tasks deal with sponge city building, pocket parks and gas pipe renewal, respectively?",
+                       assistant.search_engine)
+    assert len(got) == 3, got
+
+
+def test_each_topic_is_asked_without_the_word_for_each(assistant):
+    """"A、B，分别谁牵头": each topic asks 谁牵头; 分别 would only blur its search."""
+    got = split_topics("口袋公园和燃气管道更新，分别谁牵头", assistant.search_engine)
+    assert got == ["口袋公园，谁牵头", "燃气管道更新，谁牵头"], got

@@ -218,7 +218,8 @@ def test_a_units_leads_asked_as_its_role_or_a_count(assistant, question, unit):
 
 def test_the_district_government_is_the_askers_own_district(assistant):
     """"我是青浦区规划资源局的，我们区政府…": the asker's district, its collectives' tasks shown with it."""
-    for question in ("我是青浦区规划资源局的，方案里区政府要落实哪些，各区、各相关区的也算", "我在宝山区工作，我们区政府要做哪些"):
+    for question in ("我是青浦区规划资源局的，方案里区政府要落实哪些，各区、各相关区的也算",
+                     "我在宝山区工作，我们区政府要做哪些"):
         answer = assistant.ask(question)
         district = "青浦区人民政府" if "青浦" in question else "宝山区人民政府"
         own = {t.uid for t in assistant.document.tasks if district in t.units}
