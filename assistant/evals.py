@@ -65,8 +65,8 @@ class Suite:
 
 
 # everyday{s}.jsonl and drafts{s}.jsonl in evals/dev
-_DEV_DRAFT_SETS = ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11", "-12", "-13", "-14", "-15", "-16")
-_DEV_QUESTION_SETS = (*_DEV_DRAFT_SETS, "-17", "-18", "-19", "-20", "-21", "-22")
+_DEV_DRAFT_SETS = ("", *(f"-{n}" for n in range(2, 19)))  # drafts.jsonl, drafts-2.jsonl … drafts-18.jsonl
+_DEV_QUESTION_SETS = ("", *(f"-{n}" for n in range(2, 26)))  # everyday.jsonl, everyday-2.jsonl … everyday-25.jsonl
 SUITES = (
     Suite("dev", tuple(EVALS_DIR / "dev" / f for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in _DEV_QUESTION_SETS))),
           tuple(EVALS_DIR / "dev" / f"drafts{s}.jsonl" for s in _DEV_DRAFT_SETS)),
