@@ -140,3 +140,14 @@ def test_going_to_school_is_not_the_good_neighbourhood_school(assistant):
     """上学 is schooling at all (task 13 for migrants' children), not 家门口学校 (task 14, school quality)."""
     answer = assistant.ask("随迁子女上学这一块，谁牵头")
     assert answer.citations and answer.citations[0].task == 13, answer.answer
+
+
+def test_a_querys_scores_are_remembered_read_only_and_forgotten_on_clear(assistant):
+    """Both retrievers' scores for a query asked again are the same read-only arrays (an office asking the same
+    things costs no second product); clear_cache forgets them."""
+    engine = assistant.search_engine
+    first, again = engine.probe("口袋公园建设谁牵头"), engine.probe("口袋公园建设谁牵头")
+    assert first.dense is again.dense and first.bm25 is again.bm25
+    assert not first.dense.flags.writeable and not first.bm25.flags.writeable
+    engine.clear_cache()
+    assert engine.probe("口袋公园建设谁牵头").dense is not first.dense
