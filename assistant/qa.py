@@ -472,7 +472,9 @@ class Assistant:
             sub = self.understand(part)
             # 要交啥材料: a request about the same thing (a cue word the plan never uses; 推荐权 is the plan's)
             foreign = [w for ws in self.cues.found(part).values() for w in ws if w not in self._plan_text]
-            no_topic = not sub.known or (bool(foreign) and all(len(w) < TOPIC_CHARS for w in sub.known))
+            # "…和烧煤占能源的比例，各定了多少": everyday words the plan never uses still name a topic of their own
+            own_words = not foreign and len("".join(sub.topic)) >= TOPIC_CHARS
+            no_topic = (not sub.known and not own_words) or (bool(foreign) and all(len(w) < TOPIC_CHARS for w in sub.known))
             # "…分别在哪条？除了发改委还有哪些单位": a unit set aside is no subject of its own
             if folded and no_topic and not sub.specific and (not sub.units or sub.yesno or SET_ASIDE.search(part)):
                 folded[-1] += "，" + part

@@ -493,6 +493,14 @@ def understand(
     mentions = registry.resolve(q)  # type: ignore[attr-defined]
     unglossed, mentions = _without_glosses(q, mentions)
     unglossed, mentions = _without_speaker(unglossed, mentions, registry)
+    # 我家在黄浦区…的老式旧里，这活儿归哪几个单位 / 我家在静安区…在不在名单里: where the asker lives, not a unit asked about
+    searched = q
+    if asks_who or _YESNO.search(q):
+        places = [(lives.start(), m.end) for m in mentions if not m.alias.endswith(("政府", "区府"))
+                  and (lives := _LIVES_IN.search(unglossed, 0, m.start))]
+        mentions = [m for m in mentions if not any(start < m.end <= end for start, end in places)]
+        for start, end in reversed(places):  # nor is it searched for (黄浦区 would find the tasks of every district)
+            searched = searched[:start] + searched[end:]
     units = tuple(dict.fromkeys(m.unit for m in mentions))
     residue = registry.without(unglossed, mentions)  # type: ignore[attr-defined]
     kind = "" if units else registry.kind_in(residue)  # type: ignore[attr-defined]  # 区政府牵头的: every district
@@ -511,7 +519,8 @@ def understand(
     # Spelling repairs are added to the query, not substituted: a "typo" may be everyday wording (城镇 is
     # one character away from the plan's 古镇), and both retrievers still see what was typed.
     # the engine adds glossary expansions
-    query = " ".join([_asked_part(q, vocabulary) if not english else q, *dict.fromkeys(fixed for _, fixed in fixes)])
+    query = " ".join([_asked_part(searched, vocabulary) if not english else q,
+                      *dict.fromkeys(fixed for _, fixed in fixes)])
     topic_words = _topic_words(residue, english)
     if english:
         known = [w for w in topic_words if w in vocabulary.english_words or w.rstrip("s") in vocabulary.english_words]
@@ -605,6 +614,8 @@ SPEAKER = re.compile(r"\s*(?:我们|我|本人|咱们|咱)(?:是|在|系|来自)
                       r"\s*I(?:'m| am) (?:from|with|at)\b[^,.?!;]{1,60}[,.;]|\s*I work (?:at|for|in)\b[^,.?!;]{1,60}[,.;]")
 
 
+# "我家在黄浦区" / "住在崇明": a place the asker lives or works in, right before a district's name
+_LIVES_IN = re.compile(r"(?:(?:我家|家里?|我们|我|咱们|咱)(?:就|还)?(?:住在|住|在|位于)|住在)\s*$")
 # "区政府 / 我们区 / 本区" without a district's name: the asker's own district
 _OWN_DISTRICT = re.compile(r"(?<![各该])区(?:人民)?政府|我们区|我区|本区|咱们区|咱区")
 
@@ -715,6 +726,9 @@ _CLAUSE_END = re.compile(r"[，,。；;！!？?]")
 TERM_CHARS = 4  # a stretch of a question this long found verbatim in the plan names a term of it
 
 
+_POINTS_BACK = re.compile(r"\s*(?:那|而)?(?:这类|这种|这些|这个|这样的?|这事|这件事|这块|此类|该类|类似的?)")
+
+
 def _asked_part(question: str, vocabulary: Vocabulary) -> str:
     """What both retrievers search: the question from its asking clause on, when the clauses before it ask nothing
     and name no term of the plan while the asking clause does (一下大雨小区门口就积水，全市海绵城市建设谁负责: 小区门口
@@ -726,7 +740,8 @@ def _asked_part(question: str, vocabulary: Vocabulary) -> str:
         if not asks_something(clause):
             continue
         before = question[:start]
-        if asks_something(before) or _plan_terms(before, vocabulary) or not _plan_terms(clause, vocabulary):
+        if asks_something(before) or _plan_terms(before, vocabulary) or not _plan_terms(clause, vocabulary) \
+                or _POINTS_BACK.match(clause):  # 电瓶车充电老是起火，这类隐患整治…: 这类 is what was said before
             return question
         return question[start:]
     return question

@@ -266,3 +266,10 @@ def test_each_topic_is_asked_without_the_word_for_each(assistant):
     """"A、B，分别谁牵头": each topic asks 谁牵头; 分别 would only blur its search."""
     got = split_topics("口袋公园和燃气管道更新，分别谁牵头", assistant.search_engine)
     assert got == ["口袋公园，谁牵头", "燃气管道更新，谁牵头"], got
+
+
+def test_a_part_in_everyday_words_is_a_topic_of_its_own(assistant):
+    """"…和烧煤占用能源的份额，各定了多少": words the plan never uses still name a topic; the part is not folded
+    into the one before it as if it only asked more about it."""
+    parts = assistant._fold_checks(["细颗粒物年均浓度，定了多少", "烧煤占用能源的份额，定了多少"])
+    assert len(parts) == 2, parts

@@ -225,3 +225,17 @@ def test_the_district_government_is_the_askers_own_district(assistant):
         own = {t.uid for t in assistant.document.tasks if district in t.units}
         assert answer.route == "unit" and own <= {c.task for c in answer.citations}, answer.answer
         assert district in answer.answer
+
+
+def test_where_the_asker_lives_is_no_unit_asked_about(assistant):
+    """"我家在虹口区，…归哪几个单位管": 虹口区 is where the asker lives, not a unit whose tasks are asked for, and it is
+    not searched for (a district's name finds the tasks of every district)."""
+    intent = assistant.understand("我家在虹口区，住的老式旧里没有独立厨卫，说要改造，归哪几个单位管")
+    assert intent.units == () and "虹口区" not in intent.query
+    # …在不在名单里: a list of places the plan does not have, not a yes/no check on the district's government
+    assert assistant.ask("我家在长宁区那片老公房，在不在这次改造的名单里").refused
+
+
+def test_an_asking_clause_that_points_back_keeps_what_it_points_at(assistant):
+    """"楼道里电瓶车充电冒烟，这类隐患整治…": 这类 is the clause before it, so both are searched."""
+    assert assistant.understand("楼道里电瓶车充电冒烟，这类隐患整治由哪个部门管").query.startswith("楼道里电瓶车")
