@@ -154,13 +154,14 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     if context.units and not has_topic and _UNIT_PRONOUN.search(q) and (unit_question or _UNIT_TASKS.search(q)):
         return replace(intent, route="unit", units=context.units[:1], followup="pronoun-unit")
     if has_topic:
+        # 6a. (示范区执委会管哪几条？) 交通那条讲的啥？: the listed item the phrase names
+        #     (那交通那条依托的是哪个项目: 那 starts over only when the phrase is not all in one listed item)
+        named = _item_named(intent, context.tasks, document) if listed and intent.pronoun else None
+        if named is not None and (not starts_over or _holds_all(intent, named, document)):
+            return replace(intent, route="task", tasks=(named,), followup="named-item")
         # 6. another topic, same question: 那沪通铁路二期呢？
         if starts_over and short:
             return replace(_carry(previous, intent), route="topic", followup="new-topic")
-        # 7a. (示范区执委会管哪几条？) 交通那条讲的啥？: the listed item the phrase names
-        named = _item_named(intent, context.tasks, document) if listed and intent.pronoun else None
-        if named is not None and not starts_over:
-            return replace(intent, route="task", tasks=(named,), followup="named-item")
         # 7. new words about the same task(s): 它要打造的品牌叫什么？ — unless they are words the task never uses
         #    (好，那长三角检测认证那条呢: another task, named by a phrase of its own)
         if intent.pronoun and context.tasks and not starts_over and known and (intent.english or not new_topic):
@@ -186,6 +187,13 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
             tasks = context.recent[-2:]
         return replace(intent, route="task", tasks=tuple(tasks), followup="pronoun-task")
     return intent
+
+
+def _holds_all(intent: Intent, uid: int, document: Plans) -> bool:
+    """Whether the task's text holds every topic bigram of the question."""
+    task = document.task(uid)
+    text = fold(task.text) if task else ""
+    return all(w[i : i + 2] in text for w in intent.topic for i in range(len(w) - 1))
 
 
 def _item_named(intent: Intent, tasks: tuple[int, ...], document: Plans) -> int | None:

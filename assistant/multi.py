@@ -48,7 +48,8 @@ _PREPOSITION = re.compile(r"(?:在|对|对于|就|于)\s*$")
 # Sentence ends, and "&" (staff join two whole questions with it)
 _SENTENCES = re.compile(r"[？?。；;！!]|\s&\s|&|[（(]?\b\d{1,2}\s*[)）](?!\d)|[①-⑩]")
 # "…谁在研究这个" / "这事归谁": a sentence that points back at the one before it
-_BACK = re.compile(r"^(?:那)?(?:这个|这事|这件事|此事|它)|(?:这个|这事|这件事|此事|它)(?:呢|吗|么)?\s*$")
+_BACK = re.compile(r"^(?:那)?(?:这个|这事|这件事|此事|它|这一?[项条块类种]|该[项条])|"
+                   r"(?:这个|这事|这件事|此事|它)(?:呢|吗|么)?\s*$")
 # "X呢": a clause that asks the question before it again, about X
 _ASKS_AGAIN = re.compile(r"呢\s*$|\bwhat about\b|\bhow about\b", re.I)
 _COMMAS = re.compile(r"[，,]")

@@ -342,3 +342,9 @@ def test_one_item_of_a_section_named_by_its_title(assistant, question, words):
     """"X那块是哪一条讲Y": one task of section X, not the whole section."""
     answer = assistant.ask(question)
     assert len(cited(answer)) == 1 and words in assistant.document.task(cited(answer)[0]).text
+
+
+def test_na_then_a_phrase_all_in_one_listed_item_is_that_item(assistant):
+    """(示范区执委会牵头几条) 那生态那条讲的啥: 那 does not start over when the phrase is all in one listed item."""
+    first, answer = chat(assistant, "示范区执委会牵头几条？", "那生态那条讲的啥")
+    assert 76 in cited(first) and cited(answer) == [76], answer.answer

@@ -151,3 +151,8 @@ def test_a_querys_scores_are_remembered_read_only_and_forgotten_on_clear(assista
     assert not first.dense.flags.writeable and not first.bm25.flags.writeable
     engine.clear_cache()
     assert engine.probe("口袋公园建设谁牵头").dense is not first.dense
+
+
+def test_water_mains_in_english_are_the_plans_water_pipes(assistant):
+    answer = assistant.ask("What length of water mains does the plan want replaced over five years?")
+    assert not answer.refused and answer.citations[0].task == 30, answer.answer

@@ -273,3 +273,9 @@ def test_a_part_in_everyday_words_is_a_topic_of_its_own(assistant):
     into the one before it as if it only asked more about it."""
     parts = assistant._fold_checks(["细颗粒物年均浓度，定了多少", "烧煤占用能源的份额，定了多少"])
     assert len(parts) == 2, parts
+
+
+def test_a_sentence_starting_with_this_item_points_back(assistant):
+    """"…居住证积分能额外加分吗？这条由哪些单位落实？": 这条 is the sentence before it, one question."""
+    answer = assistant.ask("咱们临港这边外地来的人又上班又住，居住证积分能额外加分吗？这条由哪些单位落实？")
+    assert answer.route != "several" and [c.task for c in answer.citations] == [2], answer.answer
