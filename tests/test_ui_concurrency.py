@@ -170,8 +170,7 @@ def test_the_assistant_answers_the_same_in_threads_as_alone(assistant):
 
     engine = assistant.search_engine
     for _ in range(2):
-        with engine._cache_lock:  # forget the query vectors, so the threads embed at the same time too
-            engine._query_cache.clear()
+        engine.clear_cache()  # forget the query vectors and scores, so the threads embed at the same time too
         with ThreadPoolExecutor(len(turns)) as pool:
             assert list(pool.map(together, turns)) == alone
         assert len(engine._query_cache) >= len(EMBEDDED)  # each embedded by two threads at once
