@@ -17,8 +17,10 @@ Two stages, both logistic regressions (scikit-learn):
 Reported: 5-fold cross-validated refusal precision / recall and false refusals per threshold. The threshold
 written makes the fewest expected mistakes on questions as staff ask them: a false refusal weighs the share of
 answerable questions (``--answerable-share``, 0.875 as in the external set), an answered out-of-plan question
-the rest; thresholds whose cross-validated false-refusal rate exceeds ``--max-false-refusals`` (1%, the answers
-issue's bound on false refusals) are out.
+the rest; thresholds whose cross-validated false-refusal rate exceeds ``--max-false-refusals`` are out. The
+default, 0.75%, keeps a margin under the answers issue's bound of 1%: on sets it has not met, false refusals run
+above the cross-validated rate (fresh sets' first runs: everyday-20 2.4%, everyday-26 and -28 1.4%), and with the
+whole 1% allowed a refit chose 0.23, which refused two more answerable questions of the second plan.
 The external set (``../shared/evals-external``), when present, is scored once with the written model as an
 independent check, never fitted on.
 
@@ -251,8 +253,9 @@ def choose(rows: list[dict[str, float]], max_false: float, answerable_share: flo
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="print the figures, do not write the model")
-    parser.add_argument("--max-false-refusals", type=float, default=0.01,
-                        help="cross-validated false-refusal rate the threshold may not exceed (default 1%%)")
+    parser.add_argument("--max-false-refusals", type=float, default=0.0075,
+                        help="cross-validated false-refusal rate the threshold may not exceed (default 0.75%%, a margin "
+                             "under the 1%% bound)")
     parser.add_argument("--answerable-share", type=float, default=0.875,
                         help="share of answerable questions among those staff ask (default 0.875, as in the external set)")
     parser.add_argument("--kind-c", type=float, default=1.0, help="inverse regularisation of the n-gram stage")
