@@ -156,8 +156,8 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     if has_topic:
         # 6a. (示范区执委会管哪几条？) 交通那条讲的啥？: the listed item the phrase names
         #     (那交通那条依托的是哪个项目: 那 starts over only when the phrase is not all in one listed item)
-        named = _item_named(intent, context.tasks, document) if listed and intent.pronoun else None
-        if named is not None and (not starts_over or _holds_all(intent, named, document)):
+        named = _item_named(intent, context.tasks, document, whole=starts_over) if listed and intent.pronoun else None
+        if named is not None:
             return replace(intent, route="task", tasks=(named,), followup="named-item")
         # 6. another topic, same question: 那沪通铁路二期呢？
         if starts_over and short:
@@ -189,16 +189,10 @@ def resolve(intent: Intent, context: Context, document: Plans) -> Intent:
     return intent
 
 
-def _holds_all(intent: Intent, uid: int, document: Plans) -> bool:
-    """Whether the task's text holds every topic bigram of the question."""
-    task = document.task(uid)
-    text = fold(task.text) if task else ""
-    return all(w[i : i + 2] in text for w in intent.topic for i in range(len(w) - 1))
-
-
-def _item_named(intent: Intent, tasks: tuple[int, ...], document: Plans) -> int | None:
+def _item_named(intent: Intent, tasks: tuple[int, ...], document: Plans, whole: bool = False) -> int | None:
     """The one task of a listed ``tasks`` whose text holds the most of the question's topic bigrams (远郊镇那条 ->
-    the item about 位于远郊的镇), when it holds clearly more than every other item; else ``None``."""
+    the item about 位于远郊的镇), when it holds clearly more than every other item (and, with ``whole``, all of
+    them); else ``None``."""
     bigrams = {w[i : i + 2] for w in intent.topic for i in range(len(w) - 1)}
     if not bigrams:
         return None
@@ -210,7 +204,7 @@ def _item_named(intent: Intent, tasks: tuple[int, ...], document: Plans) -> int 
     scores.sort(reverse=True)
     best, uid = scores[0]
     runner_up = scores[1][0] if len(scores) > 1 else 0
-    return uid if best >= 1 and best > runner_up else None
+    return uid if best >= 1 and best > runner_up and (not whole or best == len(bigrams)) else None
 
 
 def _names_context_unit(intent: Intent, context: Context) -> bool:

@@ -30,7 +30,7 @@ import re
 from typing import Protocol
 
 from .answer import paste_label
-from .understanding import SPEAKER, asks_something, find_task_numbers, is_english, topic_words
+from .understanding import COUNT_WORDS, SPEAKER, asks_something, find_task_numbers, is_english, topic_words
 
 _SEVERAL = re.compile(
     r"分别|各自|各有|各定|各要|各是|各需|各由|各为|各占|各归|各属|各管|各(?=谁|啥|什么|多少|哪|几|怎|咋)|两件事|三件事|两项|三项|这两|这三|这几|两个方面|"
@@ -82,7 +82,6 @@ _COMPARE = re.compile(
 _WHICH_FIRST = re.compile(r"哪[个项条]([^，,。？?]{0,6}?)(?:更早|更晚|先到|先完成|在前|早些|晚些)")
 # "这三块" / "两件事" / "三项": how many topics the question says it holds
 _COUNT = re.compile(r"([两俩二三仨四])(?:块|件|项|个|条|方面|部分|样)?")
-_NUMBER = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
 MAX_TOPICS = 4
 CONTEXT_TASKS = 8  # the tasks that the words framing a list (示范区那三条) find, for its items to land among
 BARE_ITEM = 3  # characters: a listed item this short (产业, 交通) is always asked with the words framing the list
@@ -299,7 +298,7 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     said = list(_ANNOUNCED.finditer(question))
     if said and _SEVERAL.search(question, said[-1].end()):
         count = _COUNT.search(said[-1].group(0))
-        return _shared_question(question[said[-1].end() :], english, _NUMBER.get(count.group(1), 0) if count else 0,
+        return _shared_question(question[said[-1].end() :], english, COUNT_WORDS.get(count.group(1), 0) if count else 0,
                                 inherit)
     cue = _SEVERAL.search(question)
     assert cue is not None
@@ -338,7 +337,7 @@ def _shared_question(question: str, english: bool, announced: int = 0, inherit: 
     # that many, those are the topics and the pieces before it say what each is about ("灵活就业的人，参加A、B、C，
     # 这三块分别…"). Without a count, a question with more than MAX_TOPICS topics is read the second way.
     count = _COUNT.search(question[max(cue.start() - 2, 0) : cue.end() + 2])
-    wanted = _NUMBER.get(count.group(1), 0) if count else announced
+    wanted = COUNT_WORDS.get(count.group(1), 0) if count else announced
     if wanted and len(topics) > wanted:
         # "随迁子女上学和全人群、全生命周期的人口服务，这两条…": 、 lists within a topic, 和 between the topics;
         # when the list ends in 以及, 和 joins inside a topic (A、B以及C和D)

@@ -355,12 +355,12 @@ class Assistant:
         if collectives and info is not None and info.kind == "district" and intent.role != "lead":
             for group in self.registry.collectives_for(unit):
                 collective[group] = [t for t in scope if group in t.units and t not in mine]
-
+        named = self.registry.resolve(intent.question)
+        alias = next((m.alias for m in named if m.unit == unit), "")
         mentioned: list[Task] = []
         shared: dict[str, int] = {}
         # 跟崇明有关的任务: a place, not its government's duties: tasks naming it, the shared ones only counted
-        named = self.registry.resolve(intent.question)  # 各相关区 is a unit's name, not "related to"
-        alias = next((m.alias for m in named if m.unit == unit), "")
+        # (in the question without the units' names: 各相关区 is a name, not "related to")
         if info is not None and info.kind == "district" and ABOUT_PLACE.search(self.registry.without(intent.question, named)) \
                 and intent.role == "any" and not intent.asks_who:
             place = min((a for a in (alias, *info.aliases) if a and len(a) >= 2 and not a.endswith("政府")),

@@ -39,7 +39,13 @@ from .units import Registry
 from .views import Passage, load_views, passages, views_path
 
 RRF_K = 60
-QUERY_CACHE = 1024  # query vectors (384 floats each: 1.5 MB) and BM25 score arrays remembered
+QUERY_CACHE = 1024  # query vectors (384 floats each: 1.5 MB), BM25 and dense score arrays remembered
+
+
+def _read_only(scores: np.ndarray) -> np.ndarray:
+    """``scores``, marked read-only: a remembered array is shared by every caller."""
+    scores.flags.writeable = False
+    return scores
 
 
 @dataclass(frozen=True)
@@ -149,12 +155,7 @@ class SearchEngine:
     def _bm25(self, query: str) -> np.ndarray:
         """BM25 of every task for the query with its expansions (read-only); the last :data:`QUERY_CACHE` distinct
         queries are remembered (a question about several topics searches each part more than once)."""
-        def scores() -> np.ndarray:
-            found = self._lexical.scores(self.expanded(query))
-            found.flags.writeable = False
-            return found
-
-        return self._remembered(self._bm25_cache, query, scores)
+        return self._remembered(self._bm25_cache, query, lambda: _read_only(self._lexical.scores(self.expanded(query))))
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector; the last :data:`QUERY_CACHE` distinct queries are remembered (a question and
@@ -186,12 +187,7 @@ class SearchEngine:
     def _dense_scores(self, query: str) -> np.ndarray:
         """Each task's cosine for the query (read-only), remembered like its vector: a web app answering an office
         spends ~5% of its CPU on this product otherwise."""
-        def scores() -> np.ndarray:
-            found = self.dense_scores(self.embed_query(query))
-            found.flags.writeable = False
-            return found
-
-        return self._remembered(self._dense_cache, query, scores)
+        return self._remembered(self._dense_cache, query, lambda: _read_only(self.dense_scores(self.embed_query(query))))
 
     def dense_scores(self, vectors: np.ndarray) -> np.ndarray:
         """Cosine of each task's best passage, for one query vector (or each row of a matrix)."""

@@ -80,7 +80,7 @@ _STRUCT = re.compile(r"部分|章节|这节|那节|一节|板块|篇章|那块|�
 _THOSE_ITEMS = re.compile(r"[那这][几些][条项]")
 # "这两条 / 这三项": the question's own topics, counted
 _LISTED = re.compile(r"这([两俩二三仨四])[条项件个块]")
-_LISTED_COUNT = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}
+COUNT_WORDS = {"两": 2, "俩": 2, "二": 2, "三": 3, "仨": 3, "四": 4}  # how many, as a question counts its topics
 _TASK_LIST = re.compile(r"任务(?:都)?(?:有哪些|是哪些|有哪几[项条个])|哪些任务|哪几[项条个]任务")
 # "吴淞那块南北转型是哪一条": one item asked for, so 那块 points at a place, not at a section
 _ONE_ITEM = re.compile(r"(?:是|在)?哪一?[条项](?![们些])|第几[条项]")
@@ -548,7 +548,7 @@ def understand(
     tasks = find_task_numbers(q)
     # "随迁子女上学和人口服务，这两条里…教委在不在第二条里": 第二条 is the second of the topics listed, not task 2
     listed = _LISTED.search(q)
-    if tasks and listed and specific and all(1 <= n <= _LISTED_COUNT[listed.group(1)] for n in tasks):
+    if tasks and listed and specific and all(1 <= n <= COUNT_WORDS[listed.group(1)] for n in tasks):
         tasks = []
     if tasks:
         return Intent(route="task", tasks=tuple(tasks), **base)  # type: ignore[arg-type]
