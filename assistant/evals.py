@@ -65,7 +65,7 @@ class Suite:
 
 
 # everyday{s}.jsonl and drafts{s}.jsonl in evals/dev
-_DEV_DRAFT_SETS = ("", *(f"-{n}" for n in (*range(2, 22), 23)))  # drafts.jsonl, drafts-2.jsonl … drafts-23.jsonl
+_DEV_DRAFT_SETS = ("", *(f"-{n}" for n in range(2, 26)))  # drafts.jsonl, drafts-2.jsonl … drafts-25.jsonl
 _DEV_QUESTION_SETS = ("", *(f"-{n}" for n in range(2, 30)))  # everyday.jsonl, everyday-2.jsonl … everyday-29.jsonl
 SUITES = (
     Suite("dev", tuple(EVALS_DIR / "dev" / f for f in ("cases.jsonl", *(f"everyday{s}.jsonl" for s in _DEV_QUESTION_SETS))),
