@@ -4,14 +4,16 @@ citations it already carries.
 Flow: draft -> :func:`~assistant.clauses.split_clauses` -> each clause as the plan would say it
 (:func:`~assistant.clauses.plain`: traditional characters converted, OCR spaces and citation marks
 removed, local detail such as counts, years, money and 我区 discounted) -> BM25 over every passage of
-every task (its text, its sub-points, its everyday views) -> the fitted decision, first on BM25 alone;
+every task (its text, its sub-points, its everyday views) and the task classifier learned from labelled
+report clauses (:mod:`assistant.classifier`) -> the fitted decision, first on BM25 alone;
 only the clauses it is unsure about are embedded (in one batch) and decided again with the dense
 evidence -> :class:`DraftResult`.
 
-The evidence for each of a clause's three best candidate tasks (:data:`FEATURES`), each a named number:
+The candidates are a clause's three best tasks in the fused ranking and the classifier's best task. The
+evidence for each (:data:`FEATURES`), each a named number:
 
-* ``rank``, ``bm25``, ``bm25_ratio``, ``bm25_margin``: its place in the fused ranking, its BM25 score
-  (best passage), that score over the best one's, and the best one's lead over the second;
+* ``rank``, ``bm25``, ``bm25_ratio``, ``bm25_margin``: its place in the fused ranking (4: below the top three),
+  its BM25 score (best passage), that score over the best one's, and the best one's lead over the second;
 * ``dense``, ``dense_gap``, ``dense_margin``, ``dense_rank``: cosine of its best passage, its distance
   below the best cosine, the best cosine's lead over the second, its rank by cosine;
 * ``coverage``: the weighted share of the clause's topic words (jieba tokens minus generic verbs, time
@@ -23,7 +25,9 @@ The evidence for each of a clause's three best candidate tasks (:data:`FEATURES`
   n-grams alone, that it is about something the plan does not cover (党建, 档案, 慰问);
 * ``pair``: for a candidate below the best-ranked one, how often labelled report clauses that serve the
   best-ranked task also serve this one (:func:`pair_prior`, counts in :file:`data/drafts.json`: the
-  示范区 task 76 often comes with 71/72/73, 17 with 16); 0 for the best-ranked candidate itself.
+  示范区 task 76 often comes with 71/72/73, 17 with 16); 0 for the best-ranked candidate itself;
+* ``clf``, ``clf_rank``: log of the task classifier's probability for it and its rank by that probability
+  (absent for a task of a plan the classifier was not fitted on, which the ``other_*`` heads decide).
 
 A logistic regression turns them into P(this task is what the clause is about). The candidate with the
 highest P is cited when P >= ``cite``; the next one too when its P >= ``second``. Parameters, thresholds and the
@@ -46,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from .answer import cite_key, paste_citation
+from .classifier import TaskClassifier
 from .clauses import Span, marks, plain, split_clauses
 from .corpus import Plans
 from .document import Task
@@ -64,8 +69,9 @@ MODEL_FILE = "drafts.json"
 CANDIDATES = 3
 CACHE_MAX = 20_000  # entries per word cache of a DraftCiter
 FEATURES = ("rank", "bm25", "bm25_ratio", "bm25_margin", "dense", "dense_gap", "dense_margin", "dense_rank",
-            "coverage", "extra", "anchor", "words", "kind", "pair")
+            "coverage", "extra", "anchor", "words", "kind", "pair", "clf", "clf_rank")
 DENSE = ("dense", "dense_gap", "dense_margin", "dense_rank")
+LEARNED = ("clf", "clf_rank")  # from the task classifier: none for a plan it was not fitted on
 ANCHOR_CHARS, ANCHOR_MAX_TASKS = 4, 2
 
 # Words that say what is being done, or when, not what about: no evidence for any task.
@@ -230,15 +236,23 @@ def with_pairs(cands: Sequence[Candidate], labelled: Mapping[int, int],
 
 
 class DraftModel:
-    """Parameters of the citation decision (:file:`data/drafts.json`, written by ``fitting/fit_drafts.py``)."""
+    """Parameters of the citation decision (:file:`data/drafts.json`, written by ``fitting/fit_drafts.py``) and
+    the task classifier fitted with it (:mod:`assistant.classifier`).
 
-    def __init__(self, params: Mapping[str, Any]) -> None:
+    Four heads: ``full`` and ``lexical`` (without the dense features) for the tasks the classifier knows;
+    ``other_full`` and ``other_lexical``, the same without the classifier's features, for the tasks of any
+    other plan in the corpus."""
+
+    def __init__(self, params: Mapping[str, Any], classifier: TaskClassifier | None = None) -> None:
         self.params = params
+        self.classifier = classifier
         pairs = params.get("pairs", {})
         self.labelled: dict[int, int] = {int(t): int(n) for t, n in pairs.get("labelled", {}).items()}
         self.together: dict[tuple[int, int], int] = {(int(a), int(b)): int(n) for a, b, n in pairs.get("together", [])}
         self.full = Head(params["full"])
         self.lexical = Head(params["lexical"])
+        self.other_full = Head(params.get("other_full", params["full"]))
+        self.other_lexical = Head(params.get("other_lexical", params["lexical"]))
         self.kind: Mapping[str, Any] = params["kind"]
         self.cite = float(params["cite"])
         self.second = float(params["second"])
@@ -251,6 +265,14 @@ class DraftModel:
     def load(cls) -> DraftModel:
         return _default_model()
 
+    def p(self, candidate: Candidate, lexical: bool = False) -> float:
+        """P(the candidate task is what the clause is about), by the head for its kind of evidence."""
+        if "clf" in candidate.values:
+            head = self.lexical if lexical else self.full
+        else:
+            head = self.other_lexical if lexical else self.other_full
+        return head.decide(candidate.values).p_answerable
+
     def band(self, p: float) -> str:
         """高 / 中: cited; 低: shown as a hint only; "" below that."""
         for name in ("高", "中", "低"):
@@ -262,7 +284,10 @@ class DraftModel:
         """What 高/中/低 mean, in measured (cross-validated) precision, for ``--help`` and the UI."""
         def share(name: str) -> str:
             value = self.band_precision.get(name)
-            return f"约{value:.0%}正确" if isinstance(value, float) else "样本不足"
+            if isinstance(value, float):
+                return f"约{value:.0%}正确"
+            empty = self.params.get("fitted", {}).get("band_clauses", {}).get(name) == 0
+            return "没有句子落在这一档" if empty else "样本不足"
 
         return (f"可信度：高＝交叉验证中{share('高')}；中＝{share('中')}；低＝{share('低')}，只作提示、不插入引用"
                 f"（依据 fitting/fit_drafts.py 在 {self.params.get('fitted', {}).get('clauses', '?')} 个标注句子上的测量）")
@@ -272,7 +297,7 @@ class DraftModel:
 def _default_model() -> DraftModel:
     resource = resources.files("assistant") / "data" / MODEL_FILE
     try:
-        return DraftModel(json.loads(resource.read_text(encoding="utf-8")))
+        return DraftModel(json.loads(resource.read_text(encoding="utf-8")), TaskClassifier.load())
     except (OSError, ValueError, KeyError) as exc:
         raise RegistryError(f"草稿引用模型参数 {MODEL_FILE} 无法读取：{exc}") from None
 
@@ -292,6 +317,7 @@ class Prepared:
     query: str  # the clause as the plan would say it ("" when it has no topic words)
     words: tuple[Word, ...]
     kind: float
+    learned: np.ndarray | None = None  # the task classifier's P per task of the citer (NaN: a task it does not know)
 
 
 # --- the citer -------------------------------------------------------------------------------------
@@ -318,6 +344,7 @@ class DraftCiter:
         self._plain_texts = [fold(t.text) for t in self._tasks]
         self._found_in: dict[Word, np.ndarray] = {}
         self._phrases: dict[str, bool] = {}
+        self._positions: dict[tuple[int, ...], np.ndarray] = {}
         self._lock = threading.Lock()
 
     # -- the public call ----------------------------------------------------------------------------
@@ -380,7 +407,7 @@ class DraftCiter:
         if not prepared.query:
             return []
         dense = self.engine.dense_scores(self.engine.embedder.embed_queries([prepared.query]))[0]
-        found = [(c.task, model.full.decide(c.values).p_answerable)
+        found = [(c.task, model.p(c))
                  for c in with_pairs(self.candidates(prepared, dense), model.labelled, model.together)]
         return sorted([(n, p) for n, p in found if n in marked and p >= model.bands["低"]], key=lambda np_: -np_[1])
 
@@ -404,7 +431,23 @@ class DraftCiter:
         local = {fold(w) for w in proper_nouns(rest) if not self._known(fold(w))}
         words.extend((t, (t,)) for t in _content_tokens(folded) if t not in local and not any(t in w for w in local))
         kind = kind_score(query, model.kind) if model is not None else 0.0
-        return Prepared(query if words else "", tuple(words), kind)
+        learned = None
+        if words and model is not None and model.classifier is not None:
+            learned = self.spread(model.classifier, model.classifier.probabilities(query))
+        return Prepared(query if words else "", tuple(words), kind, learned)
+
+    def spread(self, classifier: TaskClassifier, probabilities: np.ndarray) -> np.ndarray:
+        """The classifier's probabilities laid out over the citer's tasks (NaN for a task it does not know)."""
+        positions = self._positions.get(classifier.classes)
+        if positions is None:
+            at = {t.uid: i for i, t in enumerate(self._tasks)}
+            positions = np.array([at.get(c, -1) for c in classifier.classes])
+            with self._lock:
+                self._positions[classifier.classes] = positions
+        out = np.full(len(self._tasks), np.nan)
+        known = positions >= 0
+        out[positions[known]] = probabilities[known]
+        return out
 
     def candidates(self, clause: Prepared, dense: np.ndarray | None = None) -> list[Candidate]:
         """The clause's best candidate tasks with their evidence (BM25 alone when ``dense`` is None)."""
@@ -418,13 +461,23 @@ class DraftCiter:
             order = sorted(fused, key=lambda i: -fused[i])
         if not order:
             return []
+        picks = order[:CANDIDATES]
+        learned = clause.learned
+        learned_order: dict[int, int] = {}
+        if learned is not None and not np.isnan(learned).all():
+            ranked = [int(i) for i in np.argsort(-np.nan_to_num(learned, nan=-1.0), kind="stable")]
+            learned_order = {i: r for r, i in enumerate(ranked, start=1) if not np.isnan(learned[i])}
+            if ranked[0] not in picks:  # the classifier's best task is always a candidate
+                picks = [*picks, ranked[0]]
+        position = {i: r for r, i in enumerate(order, start=1)}
         top_bm25 = float(bm25[bm25_order[0]]) if bm25_order else 0.0
         second_bm25 = float(bm25[bm25_order[1]]) if len(bm25_order) > 1 else 0.0
         weights = {w: self._weight(w) for w in clause.words}
         total = sum(weights.values()) or 1.0
         out = []
         in_best = {w for w in clause.words if any(p in self._texts[order[0]] for p in w[1])}
-        for rank, i in enumerate(order[:CANDIDATES], start=1):
+        for i in picks:
+            rank = min(position.get(i, CANDIDATES + 1), CANDIDATES + 1)  # CANDIDATES + 1: outside the fused top
             mine = [w for w in clause.words if any(p in self._texts[i] for p in w[1])]
             covered = sum(weights[w] for w in mine) / total
             values = {
@@ -446,6 +499,8 @@ class DraftCiter:
                     "dense_margin": float(ordered[0] - ordered[1]),
                     "dense_rank": float(1 + int((dense > dense[i]).sum())),
                 }
+            if i in learned_order and learned is not None:
+                values |= {"clf": math.log(float(learned[i]) + 1e-4), "clf_rank": float(min(learned_order[i], 10))}
             out.append(Candidate(self._tasks[i].uid, values))
         return out
 
@@ -497,7 +552,7 @@ class DraftCiter:
         """The decision on BM25 alone when the lexical head is sure either way, else None."""
         if not cands:
             return (), 0.0, ()
-        p = model.lexical.decide({**cands[0].values, "pair": 0.0}).p_answerable  # the best-ranked candidate
+        p = model.p(Candidate(cands[0].task, {**cands[0].values, "pair": 0.0}), lexical=True)  # the best-ranked one
         if p >= model.fast_cite:
             return (cands[0].task,), p, ()
         if p <= model.fast_skip:
@@ -510,7 +565,7 @@ class DraftCiter:
         if not cands:
             return (), 0.0, ()
         cands = with_pairs(cands, model.labelled, model.together)
-        p = [model.full.decide(c.values).p_answerable for c in cands]
+        p = [model.p(c) for c in cands]
         order = sorted(range(len(p)), key=lambda j: -p[j])  # the candidates by P, best first
         best = p[order[0]]
         if best < model.cite:

@@ -192,11 +192,11 @@ def test_a_heading_is_never_cited(assistant):
 
 def test_the_writers_own_mark_is_kept_when_the_evidence_supports_it(assistant):
     """A clause the model alone would leave uncited keeps the writer's mark when that task is among its candidates."""
-    plain = "推动复兴公园、古城公园延时开放并打通周边步行通道"
+    plain = "严防受污染农田复垦风险"
     unmarked = assistant.cite(plain).clauses[0]
-    assert unmarked.tasks == () and unmarked.hint == (34,)  # only a hint (低) on its own
-    kept = assistant.cite(plain + "（对应第34项）").clauses[0]
-    assert kept.tasks == (34,) and kept.checks[0].verdict == "right"
+    assert unmarked.tasks == () and unmarked.hint == (35,)  # only a hint (低) on its own
+    kept = assistant.cite(plain + "（对应第35项）").clauses[0]
+    assert kept.tasks == (35,) and kept.checks[0].verdict == "right"
     wrong = assistant.cite(plain + "（对应第8项）").clauses[0]  # a mark the evidence does not support stays wrong
     assert wrong.tasks == () and wrong.checks[0].verdict == "wrong"
 
@@ -231,3 +231,16 @@ def test_the_fitted_model_carries_the_pair_counts_it_was_fitted_with():
     model = DraftModel.load()
     assert "pair" in model.full.names and model.labelled and model.together
     assert all(model.labelled[a] >= n and model.labelled[b] >= n for (a, b), n in model.together.items())
+
+
+@pytest.mark.parametrize("marked, number", [
+    ("严防受污染农田复垦风险（对应第35项）", 35),
+    ("严防受污染农田复垦风险(参见任务35)", 35),
+    ("严防受污染农田复垦风险（第35项）", 35),
+])
+def test_a_whole_citation_mark_is_left_out_of_the_clause(marked, number):
+    """The words that frame a mark (对应, 参见) are not the clause's topic: it reads as if unmarked."""
+    from assistant.clauses import marks, plain
+
+    assert [n for n, _, _ in marks(marked)] == [number]
+    assert plain(marked) == plain("严防受污染农田复垦风险")
