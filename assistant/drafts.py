@@ -549,14 +549,17 @@ class DraftCiter:
 
     @staticmethod
     def _decide_fast(cands: list[Candidate], model: DraftModel) -> tuple[tuple[int, ...], float, tuple[int, ...]] | None:
-        """The decision on BM25 alone when the lexical head is sure either way, else None."""
+        """The decision without embedding (BM25 and the classifier) when the lexical head is sure either way of
+        the clause's best candidate, else None."""
         if not cands:
             return (), 0.0, ()
-        p = model.p(Candidate(cands[0].task, {**cands[0].values, "pair": 0.0}), lexical=True)  # the best-ranked one
-        if p >= model.fast_cite:
-            return (cands[0].task,), p, ()
-        if p <= model.fast_skip:
-            return (), p, ()
+        cands = with_pairs(cands, model.labelled, model.together)
+        p = [model.p(c, lexical=True) for c in cands]
+        best = max(range(len(p)), key=p.__getitem__)
+        if p[best] >= model.fast_cite:
+            return (cands[best].task,), p[best], ()
+        if p[best] <= model.fast_skip:
+            return (), p[best], ()
         return None
 
     @staticmethod

@@ -26,8 +26,8 @@ precision is 0.98 because writers the fit never saw get less: on drafts-22 and t
 the cross-validated figure at the same thresholds, 2026-12-02), the confidence
 bands (高: the lowest P whose cited clauses are >= 98% right; 中: the rest of the cited ones; 低: hints, from
 ``cite`` down to where the best task stops being right half the time), and the fast path (``fast.cite``:
-the lowest lexical P whose top candidate is >= 99% right; ``fast.skip``: the highest lexical P below which
-at most 1% of the on-plan clauses fall).
+the lowest best lexical P over a clause's candidates whose candidate is >= 99% right; ``fast.skip``: the highest
+best lexical P below which at most 1% of the on-plan clauses fall).
 """
 
 from __future__ import annotations
@@ -326,20 +326,21 @@ def main() -> int:
         band_counts[name] = len(inside)
     print(f"confidence bands: {bands}; cross-validated precision {band_precision} over {band_counts} clauses")
 
-    # the fast path (BM25 only)
-    tops = [(p[0] if p else 0.0, rec) for rec, p in zip(records, p_lex, strict=True)]
+    # the fast path (BM25 and the classifier, no embedding): each clause's best lexical P and that candidate's task
+    tops = [(max(p), rec["lexical"][int(np.argmax(p))].task, rec) if p else (0.0, None, rec)
+            for rec, p in zip(records, p_lex, strict=True)]
     fast_cite = 1.01
     for b in np.round(np.arange(0.5, 1.0, 0.01), 2):
-        inside = [rec["lexical"][0].task in rec["expected"] for prob, rec in tops if prob >= b and rec["lexical"]]
+        inside = [task in rec["expected"] for prob, task, rec in tops if prob >= b and task is not None]
         if inside and sum(inside) / len(inside) >= 0.99:
             fast_cite = float(b)
             break
-    on_plan = [prob for prob, rec in tops if rec["expected"]]
+    on_plan = [prob for prob, _, rec in tops if rec["expected"]]
     fast_skip = 0.0
     for b in np.round(np.arange(0.01, 0.5, 0.01), 2):
         if sum(prob <= b for prob in on_plan) <= 0.01 * len(on_plan):
             fast_skip = float(b)
-    fast_share = sum(prob >= fast_cite or prob <= fast_skip for prob, _ in tops) / len(tops)
+    fast_share = sum(prob >= fast_cite or prob <= fast_skip for prob, _, _ in tops) / len(tops)
     print(f"fast path: cite at lexical P >= {fast_cite:.2f}, no citation at <= {fast_skip:.2f}; "
           f"{fast_share:.0%} of clauses decided without embedding")
 

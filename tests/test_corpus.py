@@ -84,6 +84,14 @@ def test_answers_from_both_plans_with_their_own_citations(two):
     assert sponge.to_dict()["citations"][0]["document"] == "任务分工方案" and "〔任务32〕" in sponge.answer
 
 
+def test_a_draft_cites_both_plans(two):
+    """The task classifier knows only the reference plan; the second plan's tasks are weighed without it."""
+    result = two.cite("新辟社区巴士线路3条；全面推进海绵城市建设。")
+    bus, sponge = result.clauses
+    assert bus.tasks == (UID_BLOCK + 1,) and bus.keys == ("〔绿色出行分工·任务1〕",)
+    assert sponge.tasks == (32,) and sponge.keys == ("〔任务32〕",)
+
+
 def test_numbers_mean_the_named_plan(two):
     assert two.ask("第3项是什么").task_numbers == [3]
     named = two.ask("示区府办〔2024〕5号第3项是什么")
