@@ -32,7 +32,7 @@ from .refusal import ngrams
 MODEL_FILE = "drafts-classifier.json"
 PRUNE = 0.1  # weights smaller than this in magnitude are not stored
 
-__all__ = ["MODEL_FILE", "PRUNE", "TaskClassifier", "ngrams"]
+__all__ = ["MODEL_FILE", "PRUNE", "TaskClassifier"]
 
 
 class TaskClassifier:

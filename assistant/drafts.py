@@ -251,8 +251,8 @@ class DraftModel:
         self.together: dict[tuple[int, int], int] = {(int(a), int(b)): int(n) for a, b, n in pairs.get("together", [])}
         self.full = Head(params["full"])
         self.lexical = Head(params["lexical"])
-        self.other_full = Head(params.get("other_full", params["full"]))
-        self.other_lexical = Head(params.get("other_lexical", params["lexical"]))
+        self.other_full = Head(params["other_full"])
+        self.other_lexical = Head(params["other_lexical"])
         self.kind: Mapping[str, Any] = params["kind"]
         self.cite = float(params["cite"])
         self.second = float(params["second"])
@@ -272,6 +272,10 @@ class DraftModel:
         else:
             head = self.other_lexical if lexical else self.other_full
         return head.decide(candidate.values).p_answerable
+
+    def probabilities(self, cands: Sequence[Candidate], lexical: bool = False) -> list[float]:
+        """:meth:`p` of each of a clause's candidates (the first is the best-ranked), the pair prior applied."""
+        return [self.p(c, lexical) for c in with_pairs(cands, self.labelled, self.together)]
 
     def band(self, p: float) -> str:
         """高 / 中: cited; 低: shown as a hint only; "" below that."""
@@ -407,8 +411,8 @@ class DraftCiter:
         if not prepared.query:
             return []
         dense = self.engine.dense_scores(self.engine.embedder.embed_queries([prepared.query]))[0]
-        found = [(c.task, model.p(c))
-                 for c in with_pairs(self.candidates(prepared, dense), model.labelled, model.together)]
+        cands = self.candidates(prepared, dense)
+        found = zip((c.task for c in cands), model.probabilities(cands), strict=True)
         return sorted([(n, p) for n, p in found if n in marked and p >= model.bands["低"]], key=lambda np_: -np_[1])
 
     # -- evidence -----------------------------------------------------------------------------------
@@ -553,8 +557,7 @@ class DraftCiter:
         the clause's best candidate, else None."""
         if not cands:
             return (), 0.0, ()
-        cands = with_pairs(cands, model.labelled, model.together)
-        p = [model.p(c, lexical=True) for c in cands]
+        p = model.probabilities(cands, lexical=True)
         best = max(range(len(p)), key=p.__getitem__)
         if p[best] >= model.fast_cite:
             return (cands[best].task,), p[best], ()
@@ -567,8 +570,7 @@ class DraftCiter:
         """Cited tasks, the best P, and a hint (the best task when it is only in the 低 band)."""
         if not cands:
             return (), 0.0, ()
-        cands = with_pairs(cands, model.labelled, model.together)
-        p = [model.p(c) for c in cands]
+        p = model.probabilities(cands)
         order = sorted(range(len(p)), key=lambda j: -p[j])  # the candidates by P, best first
         best = p[order[0]]
         if best < model.cite:

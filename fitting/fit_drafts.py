@@ -144,8 +144,7 @@ def fit_tasks(records: list[dict], idx, examples: tuple[list[str], list[int]]) -
                 labels.append(task)
     model = task_model().fit(texts, labels)
     vectorizer, lr = model.steps[0][1], model.steps[1][1]
-    return json.loads(json.dumps(TaskClassifier.params(lr.classes_, lr.intercept_, vectorizer.vocabulary_,
-                                                       vectorizer.idf_, lr.coef_)))
+    return TaskClassifier.params(lr.classes_, lr.intercept_, vectorizer.vocabulary_, vectorizer.idf_, lr.coef_)
 
 
 def with_candidates(records: list[dict], citer: DraftCiter, examples) -> dict:

@@ -13,7 +13,8 @@ def test_probabilities_are_scikit_learns_when_nothing_is_pruned(monkeypatch):
     from sklearn.pipeline import make_pipeline
 
     from assistant import classifier
-    from assistant.classifier import TaskClassifier, ngrams
+    from assistant.classifier import TaskClassifier
+    from assistant.refusal import ngrams
 
     texts = ["老公房加装电梯方便老人上下楼", "给老人装电梯", "外地孩子进公办学校读书", "学校扩招学位给外来娃娃",
              "公交车换成纯电动车", "电动大巴替换柴油公交", "老人食堂助餐点", "孩子入学报名"]
